@@ -1,0 +1,49 @@
+"""The Change value: what the diff stage reports and the store records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class ChangeKind(StrEnum):
+    ENTRY_ADDED = "entry_added"
+    ENTRY_REMOVED = "entry_removed"
+    AMOUNT_CHANGED = "amount_changed"
+    ENTRY_CHANGED = "entry_changed"
+    LINK_ADDED = "link_added"
+    LINK_REMOVED = "link_removed"
+    TEXT_CHANGED = "text_changed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """One real difference between two good snapshots of a source.
+
+    ``amount_yen`` is the amount after the change (for ``entry_removed``, the
+    amount the row had); ``before``/``after`` are the row's cells on each side;
+    ``diff`` is the diff-match-patch result for ``text_changed`` as a list of
+    ``[op, text]`` pairs (op: -1 delete, 0 equal, 1 insert).
+    """
+
+    kind: ChangeKind
+    summary: str
+    entity: str | None = None
+    entity_key: str | None = None
+    table: str | None = None
+    amount_yen: int | None = None
+    previous_amount_yen: int | None = None
+    url: str | None = None
+    before: tuple[tuple[str, str], ...] | None = None
+    after: tuple[tuple[str, str], ...] | None = None
+    diff: tuple[tuple[int, str], ...] | None = None
+
+    def details_json(self) -> dict[str, Any]:
+        """The parts of a change that are stored as one JSON column."""
+        return {
+            "table": self.table,
+            "before": [list(c) for c in self.before] if self.before is not None else None,
+            "after": [list(c) for c in self.after] if self.after is not None else None,
+            "diff": [list(d) for d in self.diff] if self.diff is not None else None,
+        }

@@ -1,0 +1,216 @@
+"""The `watcher` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from watcher.errors import ConfigError, WatcherError
+from watcher.logs import setup_logging
+from watcher.settings import Settings, get_settings
+from watcher.sources import Config, load_config
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    help="Watch METI and IPA subsidy pages and report real changes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True)
+
+
+class State:
+    config_path: Path | None = None
+    log_level: str = "INFO"
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="sources.toml to read (default: $WATCHER_CONFIG or ./sources.toml).")] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Global options."""
+    state.config_path = config
+    state.log_level = log_level
+    setup_logging(log_level)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic's ValidationError: report it in one line
+        raise ConfigError(f"environment settings: {str(exc).splitlines()[0]} ({_first_field_error(exc)})") from None
+
+
+def _first_field_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"WATCHER_{str(first['loc'][0]).upper()}: {first['msg']}"
+    return str(exc)
+
+
+def _config(settings: Settings) -> Config:
+    return load_config(state.config_path or settings.config)
+
+
+def _engine(settings: Settings) -> Engine:
+    from watcher.store import ensure_schema, make_engine
+
+    engine = make_engine(settings.database_url)
+    ensure_schema(engine, auto_upgrade=False)
+    return engine
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--since: '{value}' is not an ISO 8601 date or time") from None
+    if moment.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        moment = moment.replace(tzinfo=ZoneInfo("Asia/Tokyo"))
+    return moment
+
+
+@app.command()
+def check(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source id (repeatable).")] = None,
+) -> None:
+    """Run one pass now: fetch, store, compare with the last good snapshot, record changes."""
+    from watcher.runner import run_check_pass
+
+    settings = _settings()
+    config = _config(settings)
+    for sid in source or ():
+        config.source(sid)
+    engine = _engine(settings)
+    outcomes = asyncio.run(run_check_pass(config, settings=settings, engine=engine,
+                                          source_ids=tuple(source or ()), show_progress=sys.stderr.isatty()))
+    failed = [o for o in outcomes if o.status in ("failed", "error")]
+    suspect = [o for o in outcomes if o.status == "suspect"]
+    changes = sum(o.changes for o in outcomes)
+    out = Console()
+    for o in outcomes:
+        if o.status in ("failed", "error", "suspect"):
+            out.print(f"[yellow]{o.source_id}[/]: {o.status}: {o.error}", markup=True, highlight=False)
+    out.print(f"checked {len(outcomes)} source(s): {changes} change(s), {len(failed)} failed, "
+              f"{len(suspect)} suspect", highlight=False)
+
+
+@app.command()
+def changes(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, oldest first.")] = False,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source id (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only changes detected at or after this ISO 8601 time.")] = None,
+) -> None:
+    """List detected changes."""
+    from watcher.store import list_changes
+
+    settings = _settings()
+    moment = _parse_since(since)
+    engine = _engine(settings)
+    with Session(engine) as session:
+        rows = list_changes(session=session, source_ids=tuple(source or ()), since=moment)
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"{len(rows)} change(s)")
+    for column in ("id", "detected (JST)", "source", "kind", "summary"):
+        table.add_column(column)
+    from zoneinfo import ZoneInfo
+
+    jst = ZoneInfo("Asia/Tokyo")
+    for r in rows:
+        table.add_row(str(r.id), r.detected_at.astimezone(jst).strftime("%Y-%m-%d %H:%M"),
+                      r.source, r.kind, r.summary)
+    Console().print(table)
+
+
+@app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each source with its last check, last status, last error and next due time."""
+    from watcher.store import list_source_statuses, sync_sources
+    from watcher.store.models import utcnow
+
+    settings = _settings()
+    config = _config(settings)
+    engine = _engine(settings)
+    with Session(engine) as session, session.begin():
+        sync_sources(session=session, config=config, now=utcnow())
+    with Session(engine) as session:
+        rows = list_source_statuses(session=session)
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2) + "\n")
+        return
+    from zoneinfo import ZoneInfo
+
+    jst = ZoneInfo("Asia/Tokyo")
+
+    def when(value: datetime | None) -> str:
+        return value.astimezone(jst).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+    table = Table(title=f"{len(rows)} source(s)")
+    for column in ("id", "agency", "extract", "last check (JST)", "status", "last error", "next due (JST)"):
+        table.add_column(column)
+    for r in rows:
+        status = r.last_status or "never checked"
+        if not r.enabled:
+            status += " (disabled)"
+        table.add_row(r.id, r.agency, r.extract, when(r.last_check_at), status,
+                      r.last_error or "", when(r.next_due_at))
+    Console().print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (SQLite is also upgraded automatically by `check`)."""
+    from watcher.store import make_engine, redact_url, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    Console().print(f"database {redact_url(settings.database_url)} is up to date", highlight=False)
+
+
+def main() -> None:
+    """Entry point: every WatcherError is one line on stderr (exit 2 for configuration)."""
+    try:
+        app()
+    except ConfigError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.exit(2)
+    except WatcherError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted", highlight=False)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

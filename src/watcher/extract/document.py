@@ -1,0 +1,126 @@
+"""The values extraction produces: a Document with its text, records and links.
+
+These cross stage boundaries (extract → diff → store), so they are frozen and
+serialise to plain JSON for storage.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """What an extractor reads: the decoded page and its raw bytes."""
+
+    url: str
+    text: str
+    body: bytes = b""
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """One line item: a table row (recipient, plan, amount) or a PDF budget line.
+
+    ``key`` is the normalised identity built from descriptive cells (never the
+    amount or the position); ``entity`` is the readable form users see.
+    """
+
+    table: str
+    key: str
+    entity: str
+    cells: tuple[tuple[str, str], ...] = ()
+    amount_yen: int | None = None
+    amount_text: str | None = None
+    other_amounts_yen: tuple[int, ...] = ()
+    dates: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "key": self.key,
+            "entity": self.entity,
+            "cells": [list(c) for c in self.cells],
+            "amount_yen": self.amount_yen,
+            "amount_text": self.amount_text,
+            "other_amounts_yen": list(self.other_amounts_yen),
+            "dates": list(self.dates),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Record:
+        return cls(
+            table=data["table"],
+            key=data["key"],
+            entity=data["entity"],
+            cells=tuple((str(h), str(v)) for h, v in data.get("cells", ())),
+            amount_yen=data.get("amount_yen"),
+            amount_text=data.get("amount_text"),
+            other_amounts_yen=tuple(data.get("other_amounts_yen", ())),
+            dates=tuple(data.get("dates", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """One item of a news or press-release list; its identity is the absolute URL."""
+
+    url: str
+    title: str
+    date: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "title": self.title, "date": self.date}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Link:
+        return cls(url=data["url"], title=data["title"], date=data.get("date"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """A page as the watcher understands it.
+
+    ``text`` is the normalised main text (boilerplate removed, ignore patterns
+    applied); ``records`` and ``links`` are filled by the structured extractors.
+    ``suspect_reason`` is set when the page itself says it is not the real page
+    (maintenance, error, login wall): such a document never yields changes.
+    """
+
+    kind: str
+    text: str = ""
+    records: tuple[Record, ...] = ()
+    links: tuple[Link, ...] = ()
+    suspect_reason: str | None = None
+    meta: tuple[tuple[str, str], ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "records": [r.to_json() for r in self.records],
+            "links": [link.to_json() for link in self.links],
+            "suspect_reason": self.suspect_reason,
+            "meta": [list(m) for m in self.meta],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            kind=data["kind"],
+            text=data.get("text", ""),
+            records=tuple(Record.from_json(r) for r in data.get("records", ())),
+            links=tuple(Link.from_json(link) for link in data.get("links", ())),
+            suspect_reason=data.get("suspect_reason"),
+            meta=tuple((str(k), str(v)) for k, v in data.get("meta", ())),
+        )
+
+    @classmethod
+    def loads(cls, raw: str) -> Document:
+        return cls.from_json(json.loads(raw))

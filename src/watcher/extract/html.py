@@ -1,0 +1,128 @@
+"""Shared HTML helpers for the extractors: tolerant parsing and main-content location.
+
+METI keeps its main column in ``div#__main_contents`` and a last-updated footer in
+``div#__rdo_update``; other sites use ``<main>`` or ``<article>``. Everything
+outside the main column (navigation, breadcrumbs, footers) is boilerplate whose
+changes must never become alerts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import lxml.html
+from lxml import etree
+
+# Elements whose text is never content.
+BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "form")
+# ids/classes that mark boilerplate blocks on METI/IPA pages and common CMSes.
+BOILERPLATE_MARKERS = re.compile(
+    r"(__rdo_update|breadcrumb|topicpath|pankuzu|footer|header|globalnav|gnav|sidebar|"
+    r"side-nav|skip|pagetop|page-top|share|sns|counter|access-count)",
+    re.IGNORECASE,
+)
+MAIN_CONTENT_XPATHS = (
+    "//*[@id='__main_contents']",
+    "//main",
+    "//*[@role='main']",
+    "//*[@id='main']",
+    "//*[@id='contents']",
+    "//article",
+    "//body",
+)
+_WS = re.compile(r"[ \t\r\f\v\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+BLOCK_TAGS = frozenset(
+    "p div li dt dd tr table h1 h2 h3 h4 h5 h6 br section article ul ol dl caption "
+    "blockquote pre thead tbody tfoot main aside figure figcaption hr".split()
+)
+
+
+def parse_html(text: str) -> etree._Element:
+    """Parse HTML tolerantly; never raises on broken markup (empty input gives <html/>)."""
+    if not text.strip():
+        return lxml.html.fromstring("<html></html>")
+    # lxml refuses str input with an XML encoding declaration; strip it.
+    cleaned = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+    try:
+        parser = lxml.html.HTMLParser(recover=True, remove_comments=True, huge_tree=False)
+        root = lxml.html.document_fromstring(cleaned, parser=parser)
+    except (etree.ParserError, ValueError):
+        return lxml.html.fromstring("<html></html>")
+    return root
+
+
+def drop_boilerplate(root: etree._Element) -> None:
+    """Remove scripts, navigation, footers and counters in place."""
+    for el in list(root.iter(*BOILERPLATE_TAGS)):
+        _remove(el)
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        marker = f"{el.get('id', '')} {el.get('class', '')}"
+        if marker.strip() and BOILERPLATE_MARKERS.search(marker) and el.tag not in ("html", "body"):
+            _remove(el)
+    # Hidden inputs (CSRF tokens, session ids) are never content.
+    for el in list(root.iter("input")):
+        _remove(el)
+
+
+def _remove(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    # Keep the tail text, which belongs to the parent.
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def main_content(root: etree._Element) -> etree._Element:
+    """The element holding the page's main column (falls back to <body> or the root)."""
+    for xpath in MAIN_CONTENT_XPATHS:
+        found = root.xpath(xpath)
+        if found:
+            return found[0]  # type: ignore[no-any-return]
+    return root
+
+
+def normalize_space(text: str) -> str:
+    """NFKC-normalise and collapse runs of whitespace on each line."""
+    text = unicodedata.normalize("NFKC", text)
+    return _WS.sub(" ", text).strip()
+
+
+def block_text(el: etree._Element) -> str:
+    """Text of an element with block boundaries as newlines, whitespace collapsed."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in BLOCK_TAGS:
+            parts.append("\n")
+        if node.text and tag:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if tag in ("td", "th"):
+            parts.append(" ")
+        if tag in BLOCK_TAGS:
+            parts.append("\n")
+
+    walk(el)
+    lines = (normalize_space(line) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def cell_text(el: etree._Element) -> str:
+    """Text of a table cell or inline element on one line, NFKC-normalised."""
+    return normalize_space(" ".join(el.itertext()))

@@ -1,0 +1,30 @@
+"""`text` sources: the page's main text, normalised so that only content differs."""
+
+from __future__ import annotations
+
+import re
+
+from watcher.extract.document import Document, Page
+from watcher.extract.html import block_text, drop_boilerplate, main_content, parse_html
+from watcher.extract.suspect import page_suspect_reason
+
+
+def apply_ignore(text: str, ignore: tuple[re.Pattern[str], ...]) -> str:
+    """Remove every match of the source's ignore patterns, line by line kept."""
+    for pattern in ignore:
+        text = pattern.sub("", text)
+    lines = (line.strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def main_text(html: str, ignore: tuple[re.Pattern[str], ...] = ()) -> str:
+    """The normalised main text of an HTML page (NFKC, whitespace collapsed, no boilerplate)."""
+    root = parse_html(html)
+    drop_boilerplate(root)
+    return apply_ignore(block_text(main_content(root)), ignore)
+
+
+def extract_text(page: Page, ignore: tuple[re.Pattern[str], ...] = ()) -> Document:
+    """Main text of the page, boilerplate and ignored patterns removed."""
+    text = main_text(page.text, ignore)
+    return Document(kind="text", text=text, suspect_reason=page_suspect_reason(page.text, text))

@@ -1,0 +1,229 @@
+"""check_source(): the one place that knows the stage order.
+
+    Source → fetch → (unchanged? stop) → extract → suspect? → diff → store (+ queue notifications)
+
+Every check is one transaction: its snapshot, changes, queued deliveries and the
+source's new state commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from watcher.changes import Change
+from watcher.diff import compare, suspect_reason
+from watcher.extract import Document, Page, extract
+from watcher.fetch import Fetcher, FetchRequest, FetchResult
+from watcher.sources import Config, Source
+from watcher.store import CheckRecord, SourceState, load_document, load_source_states, record_check
+from watcher.store.repo import HealthTransition
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineOptions:
+    """Policy knobs of a check (from settings)."""
+
+    alert_channels: tuple[str, ...] = ()
+    unhealthy_after: int = 3
+    accept_suspect_after: int = 3
+    compression_level: int = 6
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Tokyo"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOutcome:
+    """What one check did, for progress output and the per-check log line."""
+
+    source_id: str
+    status: str
+    changes: int
+    error: str | None
+    duration_s: float
+    bytes: int
+    snapshot_id: int | None
+    change_ids: tuple[int, ...] = ()
+
+
+def fetch_request(source: Source, state: SourceState | None) -> FetchRequest:
+    return FetchRequest(
+        source_id=source.id, url=source.url, headers=source.headers, timeout_s=source.timeout_s,
+        allow_private=source.allow_private,
+        etag=state.etag if state else None, last_modified=state.last_modified if state else None,
+    )
+
+
+async def check_source(
+    source: Source, *, fetcher: Fetcher, engine: Engine, options: PipelineOptions,
+    clock: Clock = utc_now,
+) -> CheckOutcome:
+    """Fetch one source, compare it with its last good snapshot and record the result."""
+    started = time.perf_counter()
+    state = _load_state(engine, source.id)
+    result = await fetcher.fetch(fetch_request(source, state))
+    return process_result(source, result, engine=engine, options=options, fetched_at=clock(),
+                          started=started, state=state)
+
+
+def process_result(
+    source: Source, result: FetchResult, *, engine: Engine, options: PipelineOptions,
+    fetched_at: datetime, started: float | None = None, state: SourceState | None = None,
+    imported: bool = False,
+) -> CheckOutcome:
+    """Everything after the fetch: extract, assess, diff and store (also used by imports)."""
+    started = time.perf_counter() if started is None else started
+    with Session(engine) as session, session.begin():
+        if state is None:
+            state = load_source_states(session=session, source_ids=[source.id]).get(source.id)
+        previous: Document | None = None
+        document: Document | None = None
+        if _has_new_body(result, state):
+            if state is not None and state.last_good_snapshot_id is not None:
+                previous = load_document(session=session, snapshot_id=state.last_good_snapshot_id)
+            page = Page(url=result.url, text=result.text, body=result.body,
+                        content_type=result.content_type)
+            document = extract(source.extract, page, source.ignore)
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        check = evaluate(source, state, result, previous=previous, document=document,
+                         fetched_at=fetched_at, options=options, duration_ms=duration_ms,
+                         imported=imported)
+        recorded = record_check(session=session, check=check,
+                                alert_channels=options.alert_channels,
+                                compression_level=options.compression_level)
+    outcome = CheckOutcome(
+        source_id=source.id, status=check.status, changes=len(check.changes), error=check.error,
+        duration_s=time.perf_counter() - started, bytes=len(result.body),
+        snapshot_id=recorded.snapshot_id, change_ids=recorded.change_ids,
+    )
+    log.info("checked %s", source.id, extra={"check": {
+        "source": source.id, "status": outcome.status, "duration_ms": int(outcome.duration_s * 1000),
+        "bytes": outcome.bytes, "changes": outcome.changes, "error": outcome.error}})
+    return outcome
+
+
+def _load_state(engine: Engine, source_id: str) -> SourceState | None:
+    with Session(engine) as session:
+        return load_source_states(session=session, source_ids=[source_id]).get(source_id)
+
+
+def _has_new_body(result: FetchResult, state: SourceState | None) -> bool:
+    if result.status != "ok":
+        return False
+    return state is None or state.last_good_hash is None or result.content_hash != state.last_good_hash
+
+
+def evaluate(
+    source: Source, state: SourceState | None, result: FetchResult, *, previous: Document | None,
+    document: Document | None, fetched_at: datetime, options: PipelineOptions,
+    duration_ms: int = 0, imported: bool = False,
+) -> CheckRecord:
+    """Decide what a check means (pure): its status, changes and the source's next state."""
+    status: str
+    error: str | None = result.error
+    changes: tuple[Change, ...] = ()
+    body: bytes | None = None
+    becomes_last_good = False
+    suspect_hash: str | None = None
+    suspect_count = 0
+    if result.status == "failed":
+        status = "failed"
+    elif result.status == "not_modified":
+        status = "not_modified"
+    elif document is None:
+        status = "unchanged"  # same bytes as the last good snapshot: no parsing, no diff
+    else:
+        body = result.body
+        reason = suspect_reason(previous, document)
+        accepted = False
+        if reason and not document.suspect_reason and previous is not None:
+            # A shrunken page that stays exactly the same for N checks is the new truth.
+            same = state is not None and state.suspect_hash == result.content_hash
+            suspect_count = (state.suspect_count if same and state else 0) + 1
+            suspect_hash = result.content_hash
+            accepted = suspect_count >= options.accept_suspect_after
+        if reason and not accepted:
+            status, error = "suspect", reason
+            if not document.suspect_reason and previous is None:
+                suspect_hash, suspect_count = None, 0
+        else:
+            status, becomes_last_good = "ok", True
+            suspect_hash, suspect_count = None, 0
+            if previous is not None and previous.kind == document.kind:
+                changes = tuple(compare(previous, document))
+            if accepted:
+                error = f"accepted after {options.accept_suspect_after} identical checks: {reason}"
+    bad = status in ("failed", "suspect")
+    prior_failures = state.consecutive_failures if state else 0
+    notified = state.unhealthy_notified if state else False
+    failing_since = None
+    if bad:
+        failing_since = (state.failing_since if state else None) or fetched_at
+    health = None
+    if bad:
+        failures = prior_failures + 1
+        if failures >= options.unhealthy_after and not notified:
+            health = HealthTransition(kind="unhealthy", reason=error, since=failing_since)
+            notified = True
+    else:
+        failures = 0
+        if notified:
+            health = HealthTransition(kind="recovered", reason=None,
+                                      since=state.failing_since if state else None)
+            notified = False
+    next_due = source.schedule.next_after(fetched_at, options.timezone)
+    if result.retry_after_s:
+        next_due = max(next_due, fetched_at + timedelta(seconds=result.retry_after_s))
+    return CheckRecord(
+        source_id=source.id, fetched_at=fetched_at, status=status, http_status=result.http_status,
+        etag=result.etag, last_modified=result.last_modified, content_hash=result.content_hash,
+        encoding=result.encoding, size_bytes=len(result.body) if result.body else None,
+        final_url=result.url if result.url != source.url else None, error=error,
+        duration_ms=duration_ms, body=body, document=document if body is not None else None,
+        changes=changes,
+        previous_snapshot_id=state.last_good_snapshot_id if state and changes else None,
+        becomes_last_good=becomes_last_good, consecutive_failures=failures,
+        failing_since=failing_since, unhealthy_notified=notified, suspect_hash=suspect_hash,
+        suspect_count=suspect_count, health=health, next_due_at=next_due, imported=imported,
+    )
+
+
+async def run_pass(
+    config: Config, *, engine: Engine, fetcher: Fetcher, options: PipelineOptions,
+    source_ids: Sequence[str] = (), clock: Clock = utc_now,
+    on_done: Callable[[CheckOutcome], None] | None = None,
+) -> list[CheckOutcome]:
+    """Check the chosen (or all enabled) sources concurrently; one failure never stops the others."""
+    chosen = [config.source(sid) for sid in source_ids] if source_ids else [
+        s for s in config.sources if s.enabled
+    ]
+
+    async def one(source: Source) -> CheckOutcome:
+        try:
+            outcome = await check_source(source, fetcher=fetcher, engine=engine, options=options,
+                                         clock=clock)
+        except Exception as exc:  # a store failure for one source is reported, not fatal
+            log.error("check of %s failed: %s", source.id, exc, exc_info=True)
+            outcome = CheckOutcome(source_id=source.id, status="error", changes=0,
+                                   error=f"{type(exc).__name__}: {exc}", duration_s=0.0,
+                                   bytes=0, snapshot_id=None)
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    return list(await asyncio.gather(*(one(s) for s in chosen)))

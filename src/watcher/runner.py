@@ -1,0 +1,61 @@
+"""Wiring for one pass: settings → fetcher, engine and pipeline options (used by CLI and scheduler)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from watcher.fetch import Fetcher, FetchPolicy
+from watcher.pipeline import CheckOutcome, PipelineOptions, run_pass
+from watcher.settings import Settings
+from watcher.sources import Config
+from watcher.store import sync_sources
+from watcher.store.models import utcnow
+
+
+def fetch_policy(config: Config, settings: Settings) -> FetchPolicy:
+    return FetchPolicy(user_agent=config.user_agent, max_connections=settings.max_connections,
+                       per_host=settings.per_host, min_host_delay_s=settings.min_host_delay_s)
+
+
+def pipeline_options(config: Config, settings: Settings) -> PipelineOptions:
+    return PipelineOptions(alert_channels=alert_channels(settings),
+                           unhealthy_after=settings.unhealthy_after,
+                           accept_suspect_after=settings.accept_suspect_after,
+                           compression_level=settings.blob_compression_level,
+                           timezone=config.timezone)
+
+
+def alert_channels(settings: Settings) -> tuple[str, ...]:
+    """Channels that get one delivery per change: Slack when configured (email is the digest)."""
+    slack = settings.slack_webhook_url is not None or (
+        settings.slack_bot_token is not None and settings.slack_channel is not None)
+    return ("slack",) if slack else ()
+
+
+async def run_check_pass(
+    config: Config, *, settings: Settings, engine: Engine, source_ids: Sequence[str] = (),
+    show_progress: bool = False, transport: httpx.AsyncBaseTransport | None = None,
+) -> list[CheckOutcome]:
+    """Sync sources.toml into the store, then check the chosen sources once."""
+    with Session(engine) as session, session.begin():
+        sync_sources(session=session, config=config, now=utcnow())
+    options = pipeline_options(config, settings)
+    async with Fetcher(fetch_policy(config, settings), transport=transport) as fetcher:
+        if not show_progress:
+            return await run_pass(config, engine=engine, fetcher=fetcher, options=options,
+                                  source_ids=source_ids)
+        total = len(source_ids) or sum(1 for s in config.sources if s.enabled)
+        with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), transient=True) as progress:
+            task = progress.add_task("", total=total)
+
+            def done(outcome: CheckOutcome) -> None:
+                progress.update(task, advance=1, description=f"{outcome.source_id}: {outcome.status}")
+
+            return await run_pass(config, engine=engine, fetcher=fetcher, options=options,
+                                  source_ids=source_ids, on_done=done)

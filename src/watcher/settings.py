@@ -1,0 +1,48 @@
+"""Environment settings (WATCHER_ prefix). Built by get_settings(), never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything that comes from the environment, secrets included (never from sources.toml)."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHER_", extra="ignore")
+
+    database_url: str = "sqlite:///./watcher.db"
+    config: Path = Path("./sources.toml")
+    blob_compression_level: int = Field(default=6, ge=1, le=9)
+    # Fetch politeness
+    max_connections: int = 10
+    per_host: int = 2
+    min_host_delay_s: float = 1.0
+    # Suspect handling: a shrink-type suspect identical N times in a row is accepted.
+    accept_suspect_after: int = 3
+    # Notifications (issue 4)
+    slack_webhook_url: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_channel: str | None = None
+    slack_base_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "subsidy-watcher@localhost"
+    digest_to: str | None = None
+    digest_time: str = "08:00"
+    digest_empty: bool = False
+    digest_dir: Path = Path("./digests")
+    unhealthy_after: int = 3
+    # Admin page (issue 6)
+    admin_user: str = "admin"
+    admin_password: SecretStr | None = None
+    session_secret: SecretStr | None = None
+    enable_docs: bool = False
+    worker_id: str | None = None
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the environment now (tests pass overrides instead of patching os.environ)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,124 @@
+"""Engine and schema management: SQLite (WAL, foreign keys) or PostgreSQL, migrated by Alembic."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from watcher.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            # pysqlite's own transaction handling defers BEGIN; take it over so a
+            # check's transaction is one real BEGIN … COMMIT.
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        raise StoreError(f"cannot use database URL {redact_url(url)}: {exc}") from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def redact_url(url: str) -> str:
+    """A database URL with its password hidden (URLs are logged; secrets never are)."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError):
+        return "<unparsable URL>"
+
+
+def alembic_dir() -> Path:
+    """The project's top-level alembic/ directory (the migration scripts)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "alembic"
+        if (candidate / "env.py").exists():
+            return candidate
+    cwd_candidate = Path.cwd() / "alembic"
+    if (cwd_candidate / "env.py").exists():
+        return cwd_candidate
+    raise StoreError("cannot find the alembic/ migrations directory next to the package")
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(alembic_dir()))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(alembic_dir()))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    return head or ""
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every pending migration."""
+    from alembic import command
+
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except SQLAlchemyError as exc:
+        raise StoreError(f"migration failed on {redact_url(str(engine.url))}: {exc}") from None
+
+
+def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
+    """Make sure the schema is current: upgrade SQLite automatically, else say what to run."""
+    try:
+        current = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {redact_url(str(engine.url))}: {_first_line(exc)}") from None
+    if current == head_revision():
+        return
+    if auto_upgrade or engine.dialect.name == "sqlite":
+        log.info("upgrading database schema from %s to head", current or "empty")
+        upgrade(engine)
+        return
+    raise StoreError(
+        f"database {redact_url(str(engine.url))} is at revision {current or 'none'}, "
+        "not the current schema: run `watcher db upgrade`"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

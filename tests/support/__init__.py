@@ -1,0 +1,1 @@
+"""Shared test support: a loopback page server and database helpers."""
