@@ -115,7 +115,8 @@ def check(
     out = Console()
     for o in outcomes:
         if o.status in ("failed", "error", "suspect"):
-            out.print(f"[yellow]{o.source_id}[/]: {o.status}: {o.error}", markup=True, highlight=False)
+            out.print(f"[yellow]{o.source_id}[/]: {o.status}: {o.error}", markup=True,
+                      highlight=False, soft_wrap=True)
     out.print(f"checked {len(outcomes)} source(s): {changes} change(s), {len(failed)} failed, "
               f"{len(suspect)} suspect", highlight=False)
 
@@ -195,6 +196,14 @@ def db_upgrade() -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     Console().print(f"database {redact_url(settings.database_url)} is up to date", highlight=False)
+
+
+def _register_commands() -> None:
+    """Commands that live beside the stage they drive (each module has register(app))."""
+    # One line per module, e.g.: from watcher.notify.commands import register; register(app)
+
+
+_register_commands()
 
 
 def main() -> None:
