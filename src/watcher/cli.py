@@ -211,14 +211,18 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.stderr.write(f"error: {_one_line(exc)}\n")
         sys.exit(2)
     except WatcherError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.stderr.write(f"error: {_one_line(exc)}\n")
         sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted", highlight=False)
+        sys.stderr.write("interrupted\n")
         sys.exit(130)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":
