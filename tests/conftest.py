@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from support.db import postgres_base_url, postgres_schema_url, sqlite_url
-from support.pageserver import PageServer
 
 from watcher.store import make_engine, upgrade
+
+from support.db import postgres_base_url, postgres_schema_url, sqlite_url
+from support.pageserver import PageServer
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from support.pageserver import PageServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +51,9 @@ def test_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path: Path, tom
                      env={"WATCHER_DATABASE_URL": f"sqlite:///{db}"})
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ")
+    assert expected in lines[0]
     assert "Traceback" not in result.stderr
     assert not db.exists()
 
@@ -77,13 +80,15 @@ def test_changes_json_follows_the_contract(tmp_path: Path) -> None:
             "detected_at", "summary"} <= set(change)
     assert change["kind"] == "text_changed"
     assert change["source"] == "meti-ai-semiconductor-framework"
-    assert change["amount_yen"] is None and change["entity"] is None
+    assert change["amount_yen"] is None
+    assert change["entity"] is None
     assert change["detected_at"].endswith("+00:00")
     since_future = watcher("--config", str(config), "changes", "--json", "--since", "2999-01-01",
                            cwd=tmp_path, env=env)
     assert json.loads(since_future.stdout) == []
     bad_since = watcher("--config", str(config), "changes", "--since", "yesterday", cwd=tmp_path, env=env)
-    assert bad_since.returncode == 2 and "--since" in bad_since.stderr
+    assert bad_since.returncode == 2
+    assert "--since" in bad_since.stderr
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
-from support.pageserver import PageServer
 
 from watcher.pipeline import CheckOutcome
 from watcher.runner import run_check_pass
@@ -16,6 +15,8 @@ from watcher.settings import Settings
 from watcher.sources import Config, parse_config
 from watcher.store import list_changes
 from watcher.store.models import Blob, ChangeRow, Snapshot
+
+from support.pageserver import PageServer
 
 FRAMEWORK_V1 = """<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
 <title>AI・半導体産業基盤強化フレーム（METI/経済産業省）</title></head><body>
@@ -92,7 +93,8 @@ def test_the_same_bytes_again_give_no_change_and_store_no_new_body(engine: Engin
     with Session(engine) as session:
         latest = session.exec(select(Snapshot).order_by(col(Snapshot.id).desc())).first()
     assert latest is not None
-    assert latest.document is None and latest.blob_hash is None  # the check is recorded, nothing more
+    assert latest.document is None
+    assert latest.blob_hash is None
 
 
 def test_a_304_gives_no_change_and_sends_the_validators(engine: Engine, page_server: PageServer) -> None:

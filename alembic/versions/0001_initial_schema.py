@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 20:28:51.693833
 """
 from collections.abc import Sequence
@@ -11,7 +11,6 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 import watcher.store.models
-
 
 revision: str = '0001'
 down_revision: str | None = None

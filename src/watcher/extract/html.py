@@ -89,7 +89,7 @@ def main_content(root: etree._Element) -> etree._Element:
     for xpath in MAIN_CONTENT_XPATHS:
         found = root.xpath(xpath)
         if found:
-            return found[0]  # type: ignore[no-any-return]
+            return found[0]
     return root
 
 
