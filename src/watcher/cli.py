@@ -187,6 +187,65 @@ def sources(
     Console().print(table)
 
 
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="Run every due job once and exit.")] = False,
+    tick: Annotated[float, typer.Option("--tick", help="Seconds between looks for due sources.")] = 5.0,
+    grace: Annotated[float, typer.Option("--grace", help="Seconds allowed to finish in-flight checks on SIGTERM.")] = 20.0,
+    lease: Annotated[float, typer.Option("--lease", help="Seconds a claimed source stays reserved for this worker.")] = 300.0,
+    dispatch_every: Annotated[float, typer.Option("--dispatch-every", help="Seconds between outbox dispatches.")] = 30.0,
+) -> None:
+    """Run the scheduled worker: check sources when due, dispatch alerts, send the daily digest."""
+    from watcher.scheduler import Worker, WorkerOptions
+
+    settings = _settings()
+    config_path = state.config_path or settings.config
+    config = load_config(config_path)
+    engine = _engine(settings)
+    worker = Worker(config_path=config_path, config=config, settings=settings, engine=engine,
+                    options=WorkerOptions(tick_s=tick, grace_s=grace, lease_s=lease,
+                                          dispatch_every_s=dispatch_every),
+                    **_notify_jobs(settings, engine))
+    if once:
+        claimed = asyncio.run(worker.run_once())
+        Console().print(f"ran once: {len(claimed)} due source(s) checked", highlight=False)
+        return
+    asyncio.run(worker.run())
+
+
+def _notify_jobs(settings: Settings, engine: Engine) -> dict[str, object]:
+    """The outbox dispatch and digest jobs of `watcher run` (see watcher.notify)."""
+    return {}
+
+
+@app.command()
+def health(
+    max_age: Annotated[float | None, typer.Option("--max-age", help="Seconds; default twice the shortest schedule.")] = None,
+) -> None:
+    """Exit 1 when no check has completed for longer than twice the shortest schedule (for container health checks)."""
+    from watcher.pipeline import utc_now
+    from watcher.store.schedule import last_completed_check
+
+    settings = _settings()
+    config = _config(settings)
+    engine = _engine(settings)
+    enabled = [s for s in config.sources if s.enabled]
+    if max_age is None:
+        shortest = min((s.schedule.nominal_seconds for s in enabled),
+                       default=config.default_schedule.nominal_seconds)
+        max_age = 2.0 * shortest
+    with Session(engine) as session:
+        last = last_completed_check(session=session)
+    if last is None:
+        sys.stdout.write("unhealthy: no check has completed yet\n")
+        raise typer.Exit(1)
+    age = (utc_now() - last).total_seconds()
+    if age > max_age:
+        sys.stdout.write(f"unhealthy: last check {age:.0f} s ago (limit {max_age:.0f} s)\n")
+        raise typer.Exit(1)
+    sys.stdout.write(f"ok: last check {age:.0f} s ago (limit {max_age:.0f} s)\n")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (SQLite is also upgraded automatically by `check`)."""

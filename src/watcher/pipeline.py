@@ -186,7 +186,7 @@ def evaluate(
             health = HealthTransition(kind="recovered", reason=None,
                                       since=state.failing_since if state else None)
             notified = False
-    next_due = source.schedule.next_after(fetched_at, options.timezone)
+    next_due = source.schedule.jittered_next_after(fetched_at, options.timezone, source.id)
     if result.retry_after_s:
         next_due = max(next_due, fetched_at + timedelta(seconds=result.retry_after_s))
     return CheckRecord(

@@ -7,6 +7,7 @@ file is read, not when a job fires.
 
 from __future__ import annotations
 
+import random
 import re
 import tomllib
 from dataclasses import dataclass
@@ -51,6 +52,17 @@ class Schedule:
         if nxt is None:  # pragma: no cover - a valid crontab always fires again
             return moment + timedelta(days=1)
         return nxt.astimezone(UTC)  # type: ignore[no-any-return]
+
+    def jittered_next_after(self, moment: datetime, tz: ZoneInfo, key: str) -> datetime:
+        """next_after() spread by a small deterministic jitter, so sources sharing a
+        schedule do not hit one host in the same second (at most 60 s or 10 % of the period)."""
+        nominal = self.next_after(moment, tz)
+        spread = min(60.0, 0.1 * self.nominal_seconds)
+        fraction = random.Random(f"{key}|{moment.isoformat()}").random()
+        if self.interval_s is not None:
+            # Symmetric around the interval, so the schedule does not drift later.
+            return nominal + timedelta(seconds=spread * (fraction - 0.5))
+        return nominal + timedelta(seconds=spread * fraction)
 
     @property
     def nominal_seconds(self) -> int:

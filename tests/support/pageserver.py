@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     validators: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # wait this long before answering (a slow government server)
     last_modified: str = field(default_factory=lambda: formatdate(usegmt=True))
 
     @property
@@ -32,6 +34,7 @@ class PageServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.request_times: list[tuple[str, float]] = []
         self._lock = threading.Lock()
         server = self
 
@@ -41,7 +44,10 @@ class PageServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append((self.path, dict(self.headers.items())))
+                    server.request_times.append((self.path, time.monotonic()))
                     route = server.routes.get(self.path)
+                if route is not None and route.delay_s:
+                    time.sleep(route.delay_s)
                 if route is None:
                     self._send(404, b"not found", "text/plain", {})
                     return
@@ -83,6 +89,10 @@ class PageServer:
         data = body.encode("utf-8") if isinstance(body, str) else body
         with self._lock:
             self.routes[path] = Route(body=data, **kwargs)  # type: ignore[arg-type]
+
+    def hit_times(self, path: str) -> list[float]:
+        with self._lock:
+            return [t for p, t in self.request_times if p == path]
 
     def hits(self, path: str) -> int:
         with self._lock:

@@ -294,6 +294,9 @@ def _update_source(session: Session, check: CheckRecord, snapshot_id: int) -> No
         "unhealthy_notified": check.unhealthy_notified,
         "suspect_hash": check.suspect_hash,
         "suspect_count": check.suspect_count,
+        # The check is over: its scheduling claim (if any) ends with it.
+        "claimed_by": None,
+        "lease_until": None,
     }
     if check.becomes_last_good:
         values.update(last_good_snapshot_id=snapshot_id, last_good_at=check.fetched_at,
