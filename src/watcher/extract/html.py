@@ -16,12 +16,19 @@ from lxml import etree
 
 # Elements whose text is never content.
 BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "form")
-# ids/classes that mark boilerplate blocks on METI/IPA pages and common CMSes.
-BOILERPLATE_MARKERS = re.compile(
-    r"(__rdo_update|breadcrumb|topicpath|pankuzu|footer|header|globalnav|gnav|sidebar|"
-    r"side-nav|skip|pagetop|page-top|share|sns|counter|access-count)",
-    re.IGNORECASE,
+# ids/classes that mark boilerplate blocks on METI/IPA pages and common CMSes. A class
+# token matches when it is one of these words or starts/ends with one ("page-header",
+# "footer_nav"); only container elements are dropped, so a table's <tr class="table-header">
+# or <th class="header"> is never taken for page chrome.
+BOILERPLATE_WORDS = (
+    "__rdo_update|breadcrumb|breadcrumbs|topicpath|pankuzu|footer|header|globalnav|gnav|"
+    "sidebar|side-nav|sidenav|skip|skiplink|pagetop|page-top|share|sns|counter|access-count|"
+    "accesscounter"
 )
+BOILERPLATE_MARKERS = re.compile(
+    rf"^(?:.*[-_])?(?:{BOILERPLATE_WORDS})(?:[-_].*)?$", re.IGNORECASE
+)
+CONTAINER_TAGS = frozenset("div section aside ul ol dl p span nav header footer".split())
 MAIN_CONTENT_XPATHS = (
     "//*[@id='__main_contents']",
     "//main",
@@ -58,11 +65,9 @@ def drop_boilerplate(root: etree._Element) -> None:
     """Remove scripts, navigation, footers and counters in place."""
     for el in list(root.iter(*BOILERPLATE_TAGS)):
         _remove(el)
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str):
-            continue
-        marker = f"{el.get('id', '')} {el.get('class', '')}"
-        if marker.strip() and BOILERPLATE_MARKERS.search(marker) and el.tag not in ("html", "body"):
+    for el in list(root.iter(*CONTAINER_TAGS)):
+        tokens = f"{el.get('id', '')} {el.get('class', '')}".split()
+        if any(BOILERPLATE_MARKERS.match(token) for token in tokens) and el.getparent() is not None:
             _remove(el)
     # Hidden inputs (CSRF tokens, session ids) are never content.
     for el in list(root.iter("input")):

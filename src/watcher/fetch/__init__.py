@@ -1,0 +1,21 @@
+"""Fetch stage: a FetchRequest in, a FetchResult out; the only module that speaks HTTP.
+
+Fetcher        one shared httpx client, global and per-host limits, polite spacing
+├── retries    connect errors, 429 and 5xx, with backoff, jitter and Retry-After
+├── redirects  followed by hand, at most five, none to internal addresses
+├── limits     connect / read / total timeouts and a cap on decoded body bytes
+└── charset    HTTP charset → <meta> or XML declaration → detection → UTF-8
+"""
+
+from watcher.fetch.client import DEFAULT_POLICY, Fetcher, fetch
+from watcher.fetch.model import FetchPolicy, FetchRequest, FetchResult, FetchStatus
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "FetchPolicy",
+    "FetchRequest",
+    "FetchResult",
+    "FetchStatus",
+    "Fetcher",
+    "fetch",
+]
