@@ -317,6 +317,9 @@ def _amount_label(record: Record) -> str | None:
 
 def _yen(amount: int | None, text: str | None = None) -> str:
     if amount is None:
+        # A budget request line without a figure yet says so itself (事項要求).
+        if text and "事項要求" in text:
+            return "事項要求 (no amount yet)"
         return "(no amount)"
     approx = (
         "約" if text is not None and _APPROX.search(unicodedata.normalize("NFKC", text)) else ""

@@ -550,10 +550,11 @@ def format_oku(yen: int) -> str:
 
 
 def _scaled(magnitude: int, unit: int) -> str:
-    """magnitude / unit with one decimal at least and two when the second one is needed."""
-    value = (Decimal(magnitude) / unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{value:,.2f}"
-    return text[:-1] if text.endswith("0") else text
+    """magnitude / unit with one decimal at least and up to four, so 億-exact figures stay
+    exact (1兆2,390億円 is ¥1.239 trillion, not a rounded ¥1.24)."""
+    value = (Decimal(magnitude) / unit).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    text = f"{value:,.4f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def format_billions(yen: int) -> str:
