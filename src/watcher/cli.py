@@ -98,6 +98,7 @@ def _parse_since(value: str | None) -> datetime | None:
 @app.command()
 def check(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source id (repeatable).")] = None,
+    no_notify: Annotated[bool, typer.Option("--no-notify", help="Queue alerts but do not send them now (`watcher notify` does).")] = False,
 ) -> None:
     """Run one pass now: fetch, store, compare with the last good snapshot, record changes."""
     from watcher.runner import run_check_pass
@@ -119,6 +120,10 @@ def check(
                       highlight=False, soft_wrap=True)
     out.print(f"checked {len(outcomes)} source(s): {changes} change(s), {len(failed)} failed, "
               f"{len(suspect)} suspect", highlight=False)
+    if not no_notify:
+        from watcher.notify.commands import notify_after_check
+
+        notify_after_check(settings, engine, config)
 
 
 @app.command()
@@ -219,6 +224,22 @@ def _notify_jobs(settings: Settings, engine: Engine) -> dict[str, object]:
 
 
 @app.command()
+def accept(
+    source: Annotated[str, typer.Argument(help="The source whose newest suspect snapshot becomes the new truth.")],
+) -> None:
+    """Accept a source's newest suspect snapshot (e.g. a list that really shrank) and record its changes."""
+    from watcher.pipeline import accept_suspect, utc_now
+    from watcher.runner import pipeline_options
+
+    settings = _settings()
+    config = _config(settings)
+    engine = _engine(settings)
+    outcome = accept_suspect(config.source(source), engine=engine,
+                             options=pipeline_options(config, settings), now=utc_now())
+    Console().print(f"{source}: accepted; {outcome.changes} change(s) recorded", highlight=False)
+
+
+@app.command()
 def health(
     max_age: Annotated[float | None, typer.Option("--max-age", help="Seconds; default twice the shortest schedule.")] = None,
 ) -> None:
@@ -260,6 +281,10 @@ def db_upgrade() -> None:
 def _register_commands() -> None:
     """Commands that live beside the stage they drive (each module has register(app))."""
     # One line per module, e.g.: from watcher.notify.commands import register; register(app)
+    from watcher.notify.commands import register as register_notify
+    register_notify(app)
+    from watcher.web.commands import register as register_web
+    register_web(app)
 
 
 _register_commands()

@@ -3,7 +3,8 @@
     Source → fetch → (unchanged? stop) → extract → suspect? → diff → store (+ queue notifications)
 
 Every check is one transaction: its snapshot, changes, queued deliveries and the
-source's new state commit together or not at all.
+source's new state commit together or not at all. (A pass writes the checks that
+found nothing new a group at a time, each group one transaction: see QuietChecks.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ from watcher.extract import Document, Page, extract
 from watcher.fetch import Fetcher, FetchRequest, FetchResult
 from watcher.sources import Config, Source
 from watcher.store import CheckRecord, SourceState, load_document, load_source_states, record_check
-from watcher.store.repo import HealthTransition
+from watcher.store.repo import HealthTransition, record_quiet_checks
 
 log = logging.getLogger(__name__)
 
@@ -66,28 +67,88 @@ def fetch_request(source: Source, state: SourceState | None) -> FetchRequest:
         source_id=source.id, url=source.url, headers=source.headers, timeout_s=source.timeout_s,
         allow_private=source.allow_private,
         etag=state.etag if state else None, last_modified=state.last_modified if state else None,
+        known_hash=state.last_good_hash if state else None,
     )
+
+
+class QuietChecks:
+    """Checks that found nothing new, written a group at a time instead of one by one.
+
+    A not-modified or unchanged check with no health event only adds a snapshot
+    row and moves the source's state on; one transaction per check would cost
+    more than its fetch. Each group still commits every check whole, and a group
+    that cannot be written is retried check by check, so one bad row cannot lose
+    the others. Sources whose check could not be written are in ``failed``.
+    """
+
+    def __init__(self, engine: Engine, *, group: int = 200) -> None:
+        self._engine = engine
+        self._group = group
+        self._pending: list[CheckRecord] = []
+        self.failed: dict[str, str] = {}
+
+    def add(self, check: CheckRecord) -> None:
+        """Queue ``check``; a full group is written at once."""
+        self._pending.append(check)
+        if len(self._pending) >= self._group:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued check."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            with Session(self._engine) as session, session.begin():
+                record_quiet_checks(session=session, checks=pending)
+            return
+        except Exception as exc:
+            log.warning("writing %d unchanged checks at once failed (%s); writing them one by one",
+                        len(pending), exc)
+        for check in pending:
+            try:
+                with Session(self._engine) as session, session.begin():
+                    record_check(session=session, check=check)
+            except Exception as exc:  # reported like any other store failure
+                log.error("recording the check of %s failed: %s", check.source_id, exc,
+                          exc_info=True)
+                self.failed[check.source_id] = f"{type(exc).__name__}: {exc}"
 
 
 async def check_source(
     source: Source, *, fetcher: Fetcher, engine: Engine, options: PipelineOptions,
-    clock: Clock = utc_now,
+    clock: Clock = utc_now, state: SourceState | None = None, quiet: QuietChecks | None = None,
 ) -> CheckOutcome:
-    """Fetch one source, compare it with its last good snapshot and record the result."""
+    """Fetch one source, compare it with its last good snapshot and record the result.
+
+    ``state`` is the source's state when the caller has already read it (a pass
+    reads every source's in one query); otherwise it is read here. With ``quiet``,
+    a check that found nothing new is queued there instead of written at once.
+    """
     started = time.perf_counter()
-    state = _load_state(engine, source.id)
+    if state is None:
+        state = _load_state(engine, source.id)
     result = await fetcher.fetch(fetch_request(source, state))
     return process_result(source, result, engine=engine, options=options, fetched_at=clock(),
-                          started=started, state=state)
+                          started=started, state=state, quiet=quiet)
 
 
 def process_result(
     source: Source, result: FetchResult, *, engine: Engine, options: PipelineOptions,
     fetched_at: datetime, started: float | None = None, state: SourceState | None = None,
-    imported: bool = False,
+    imported: bool = False, quiet: QuietChecks | None = None,
 ) -> CheckOutcome:
     """Everything after the fetch: extract, assess, diff and store (also used by imports)."""
     started = time.perf_counter() if started is None else started
+    if quiet is not None and state is not None and not _has_new_body(result, state):
+        # Nothing to parse or compare: the request and its hash were the whole check.
+        check = evaluate(source, state, result, previous=None, document=None,
+                         fetched_at=fetched_at, options=options,
+                         duration_ms=int((time.perf_counter() - started) * 1000),
+                         imported=imported)
+        if check.health is None and check.status in ("unchanged", "not_modified"):
+            quiet.add(check)
+            return _outcome(source, check, result, started, snapshot_id=None, change_ids=())
     with Session(engine) as session, session.begin():
         if state is None:
             state = load_source_states(session=session, source_ids=[source.id]).get(source.id)
@@ -106,10 +167,18 @@ def process_result(
         recorded = record_check(session=session, check=check,
                                 alert_channels=options.alert_channels,
                                 compression_level=options.compression_level)
+    return _outcome(source, check, result, started, snapshot_id=recorded.snapshot_id,
+                    change_ids=recorded.change_ids)
+
+
+def _outcome(
+    source: Source, check: CheckRecord, result: FetchResult, started: float, *,
+    snapshot_id: int | None, change_ids: tuple[int, ...],
+) -> CheckOutcome:
     outcome = CheckOutcome(
         source_id=source.id, status=check.status, changes=len(check.changes), error=check.error,
         duration_s=time.perf_counter() - started, bytes=len(result.body),
-        snapshot_id=recorded.snapshot_id, change_ids=recorded.change_ids,
+        snapshot_id=snapshot_id, change_ids=change_ids,
     )
     log.info("checked %s", source.id, extra={"check": {
         "source": source.id, "status": outcome.status, "duration_ms": int(outcome.duration_s * 1000),
@@ -212,11 +281,15 @@ async def run_pass(
     chosen = [config.source(sid) for sid in source_ids] if source_ids else [
         s for s in config.sources if s.enabled
     ]
+    # One query for every source's state instead of one per check.
+    with Session(engine) as session:
+        states = load_source_states(session=session, source_ids=[s.id for s in chosen])
+    quiet = QuietChecks(engine)
 
     async def one(source: Source) -> CheckOutcome:
         try:
             outcome = await check_source(source, fetcher=fetcher, engine=engine, options=options,
-                                         clock=clock)
+                                         clock=clock, state=states.get(source.id), quiet=quiet)
         except Exception as exc:  # a store failure for one source is reported, not fatal
             log.error("check of %s failed: %s", source.id, exc, exc_info=True)
             outcome = CheckOutcome(source_id=source.id, status="error", changes=0,
@@ -226,4 +299,48 @@ async def run_pass(
             on_done(outcome)
         return outcome
 
-    return list(await asyncio.gather(*(one(s) for s in chosen)))
+    try:
+        outcomes = list(await asyncio.gather(*(one(s) for s in chosen)))
+    finally:
+        quiet.flush()
+    return [
+        replace(o, status="error", error=quiet.failed[o.source_id], snapshot_id=None)
+        if o.source_id in quiet.failed else o
+        for o in outcomes
+    ]
+
+
+def accept_suspect(source: Source, *, engine: Engine, options: PipelineOptions, now: datetime) -> CheckOutcome:
+    """`watcher accept`: take the newest suspect snapshot as the new truth and record its changes.
+
+    For a page that really did lose most of its rows (a list reset at the start of a
+    fiscal year), which the suspect rule would otherwise hold back until it has been
+    seen unchanged ``accept_suspect_after`` times.
+    """
+    from watcher.errors import WatcherError
+    from watcher.store.repo import latest_suspect
+
+    with Session(engine) as session, session.begin():
+        state = load_source_states(session=session, source_ids=[source.id]).get(source.id)
+        last_good = state.last_good_snapshot_id if state else None
+        suspect = latest_suspect(session=session, source_id=source.id, after_snapshot_id=last_good)
+        if suspect is None or suspect.document is None:
+            raise WatcherError(f"source '{source.id}' has no suspect snapshot newer than its last good one")
+        if suspect.document.suspect_reason:
+            raise WatcherError(f"source '{source.id}': the suspect page is not the real page "
+                               f"({suspect.document.suspect_reason}); it cannot be accepted")
+        previous = load_document(session=session, snapshot_id=last_good) if last_good else None
+        changes = tuple(compare(previous, suspect.document)) if previous else ()
+        check = CheckRecord(
+            source_id=source.id, fetched_at=now, status="ok", content_hash=suspect.content_hash,
+            size_bytes=len(suspect.body) if suspect.body else None, body=suspect.body,
+            document=suspect.document, changes=changes,
+            previous_snapshot_id=last_good if changes else None, becomes_last_good=True,
+            error=f"accepted by command: {suspect.reason}",
+            next_due_at=source.schedule.jittered_next_after(now, options.timezone, source.id),
+        )
+        recorded = record_check(session=session, check=check, alert_channels=options.alert_channels,
+                                compression_level=options.compression_level)
+    return CheckOutcome(source_id=source.id, status="ok", changes=len(changes), error=check.error,
+                        duration_s=0.0, bytes=check.size_bytes or 0, snapshot_id=recorded.snapshot_id,
+                        change_ids=recorded.change_ids)

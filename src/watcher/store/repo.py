@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -237,21 +238,18 @@ def record_check(
             session.add(Blob(hash=blob_hash, size=len(check.body),
                              data=compress(check.body, compression_level),
                              created_at=check.fetched_at))
-    snapshot = Snapshot(
-        source_id=check.source_id, fetched_at=check.fetched_at, status=check.status,
-        http_status=check.http_status, etag=check.etag, last_modified=check.last_modified,
-        content_hash=check.content_hash, encoding=check.encoding, blob_hash=blob_hash,
-        size_bytes=check.size_bytes,
-        document=pack_document(check.document, compression_level) if check.document else None,
-        error=check.error, duration_ms=check.duration_ms, final_url=check.final_url,
-        imported=check.imported,
-    )
-    session.add(snapshot)
-    session.flush()
-    assert snapshot.id is not None
+            session.flush()  # the snapshot below refers to it
+    # A Core insert: most checks find nothing new, and the ORM unit of work would
+    # cost them more than the whole fetch (bench/README.md).
+    document = pack_document(check.document, compression_level) if check.document else None
+    inserted: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        _INSERT_SNAPSHOT, _snapshot_row(check, blob_hash=blob_hash, document=document))
+    key = inserted.inserted_primary_key
+    assert key is not None
+    snapshot_id = int(key[0])
     change_rows = [
         ChangeRow(
-            source_id=check.source_id, snapshot_id=snapshot.id,
+            source_id=check.source_id, snapshot_id=snapshot_id,
             previous_snapshot_id=check.previous_snapshot_id, detected_at=check.fetched_at,
             kind=str(change.kind), entity=change.entity, entity_key=change.entity_key,
             table_name=change.table, amount_yen=change.amount_yen,
@@ -267,7 +265,7 @@ def record_check(
     if not check.imported:
         for row in change_rows:
             for channel in alert_channels:
-                session.add(Delivery(channel=channel, change_id=row.id, snapshot_id=snapshot.id,
+                session.add(Delivery(channel=channel, change_id=row.id, snapshot_id=snapshot_id,
                                      next_attempt_at=check.fetched_at, created_at=check.fetched_at))
     if check.health is not None:
         event = HealthEvent(source_id=check.source_id, kind=check.health.kind,
@@ -279,12 +277,48 @@ def record_check(
             for channel in alert_channels:
                 session.add(Delivery(channel=channel, health_event_id=event.id,
                                      next_attempt_at=check.fetched_at, created_at=check.fetched_at))
-    _update_source(session, check, snapshot.id)
-    return RecordedCheck(snapshot_id=snapshot.id,
+    _update_source(session, check, snapshot_id)
+    return RecordedCheck(snapshot_id=snapshot_id,
                          change_ids=tuple(r.id for r in change_rows if r.id is not None))
 
 
+def record_quiet_checks(*, session: Session, checks: Sequence[CheckRecord]) -> None:
+    """Write checks that found nothing new (no body, no change, no health event) in bulk.
+
+    One INSERT and one UPDATE per group of checks instead of per check: a pass
+    over hundreds of unchanged pages is otherwise mostly SQLAlchemy overhead.
+    """
+    if not checks:
+        return
+    if any(c.body is not None or c.changes or c.health is not None for c in checks):
+        raise ValueError("record_quiet_checks() takes only checks without body, changes or health")
+    session.execute(_INSERT_SNAPSHOT, [_snapshot_row(c, blob_hash=None, document=None) for c in checks])
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for check in checks:
+        values = _source_values(check, snapshot_id=None)
+        updates.setdefault(tuple(values), []).append(_source_params(check, values))
+    for keys, rows in updates.items():
+        session.execute(_source_update(keys), rows)
+
+
+def _snapshot_row(check: CheckRecord, *, blob_hash: str | None, document: bytes | None) -> dict[str, Any]:
+    return {
+        "source_id": check.source_id, "fetched_at": check.fetched_at, "status": check.status,
+        "http_status": check.http_status, "etag": check.etag,
+        "last_modified": check.last_modified, "content_hash": check.content_hash,
+        "encoding": check.encoding, "blob_hash": blob_hash, "size_bytes": check.size_bytes,
+        "document": document, "error": check.error, "duration_ms": check.duration_ms,
+        "final_url": check.final_url, "imported": check.imported,
+    }
+
+
 def _update_source(session: Session, check: CheckRecord, snapshot_id: int) -> None:
+    values = _source_values(check, snapshot_id=snapshot_id)
+    session.execute(_source_update(tuple(values)), _source_params(check, values))
+
+
+def _source_values(check: CheckRecord, *, snapshot_id: int | None) -> dict[str, Any]:
+    """The source's columns after ``check`` (snapshot_id is needed when it becomes last good)."""
     values: dict[str, Any] = {
         "last_check_at": check.fetched_at,
         "last_status": check.status,
@@ -307,7 +341,31 @@ def _update_source(session: Session, check: CheckRecord, snapshot_id: int) -> No
         values.update(etag=None, last_modified=None)
     if check.next_due_at is not None:
         values["next_due_at"] = check.next_due_at
-    session.execute(sa.update(SourceRow).where(col(SourceRow.id) == check.source_id).values(**values))
+    return values
+
+
+def _source_params(check: CheckRecord, values: dict[str, Any]) -> dict[str, Any]:
+    params = {f"v_{key}": value for key, value in values.items()}
+    params["v_source_id"] = check.source_id
+    return params
+
+
+_INSERT_SNAPSHOT = sa.insert(Snapshot.__table__)  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=16)
+def _source_update(keys: tuple[str, ...]) -> sa.Update:
+    """UPDATE sources SET <keys> WHERE id = :v_source_id, built once per set of keys.
+
+    A statement built per check (with its values inlined) costs SQLAlchemy a fresh
+    cache key and coercion of every value; bound parameters reuse the compiled form.
+    """
+    table: sa.Table = SourceRow.__table__  # type: ignore[attr-defined]
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("v_source_id", type_=table.c.id.type))
+        .values({key: sa.bindparam(f"v_{key}", type_=table.c[key].type) for key in keys})
+    )
 
 
 def list_changes(
@@ -360,3 +418,34 @@ def list_source_statuses(*, session: Session, include_removed: bool = False) -> 
         )
         for row in session.exec(query).all()
     ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuspectSnapshot:
+    """The newest suspect snapshot of a source, for an explicit `watcher accept`."""
+
+    snapshot_id: int
+    fetched_at: datetime
+    reason: str | None
+    content_hash: str | None
+    body: bytes | None
+    document: Document | None
+
+
+def latest_suspect(*, session: Session, source_id: str, after_snapshot_id: int | None) -> SuspectSnapshot | None:
+    """The newest suspect snapshot newer than the last good one, with its body and document."""
+    query = select(Snapshot).where(Snapshot.source_id == source_id, Snapshot.status == "suspect")
+    if after_snapshot_id is not None:
+        query = query.where(col(Snapshot.id) > after_snapshot_id)
+    row = session.exec(query.order_by(col(Snapshot.id).desc())).first()
+    if row is None or row.id is None:
+        return None
+    body = None
+    if row.blob_hash:
+        from watcher.store.blobs import decompress
+
+        blob = session.get(Blob, row.blob_hash)
+        body = decompress(blob.data) if blob else None
+    return SuspectSnapshot(snapshot_id=row.id, fetched_at=row.fetched_at, reason=row.error,
+                           content_hash=row.content_hash, body=body,
+                           document=unpack_document(row.document) if row.document else None)
