@@ -8,7 +8,7 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -210,7 +210,7 @@ def run(
     worker = Worker(config_path=config_path, config=config, settings=settings, engine=engine,
                     options=WorkerOptions(tick_s=tick, grace_s=grace, lease_s=lease,
                                           dispatch_every_s=dispatch_every),
-                    **_notify_jobs(settings, engine))
+                    **_notify_jobs(settings, engine, config))
     if once:
         claimed = asyncio.run(worker.run_once())
         Console().print(f"ran once: {len(claimed)} due source(s) checked", highlight=False)
@@ -218,9 +218,11 @@ def run(
     asyncio.run(worker.run())
 
 
-def _notify_jobs(settings: Settings, engine: Engine) -> dict[str, object]:
+def _notify_jobs(settings: Settings, engine: Engine, config: Config) -> dict[str, Any]:
     """The outbox dispatch and digest jobs of `watcher run` (see watcher.notify)."""
-    return {}
+    from watcher.notify.jobs import scheduler_jobs
+
+    return scheduler_jobs(engine, settings, tz=config.timezone)
 
 
 @app.command()
@@ -285,6 +287,7 @@ def _register_commands() -> None:
     register_notify(app)
     from watcher.web.commands import register as register_web
     register_web(app)
+    from watcher.importer.commands import register as register_import; register_import(app)  # noqa: E702, I001
 
 
 _register_commands()

@@ -24,11 +24,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from watcher.errors import ConfigError, WatcherError
 from watcher.fetch import Fetcher
-from watcher.pipeline import CheckOutcome, check_source, utc_now
+from watcher.pipeline import CheckOutcome, check_source, failure_text, utc_now
 from watcher.runner import fetch_policy, pipeline_options
 from watcher.settings import Settings
 from watcher.sources import Config, load_config
@@ -127,10 +128,16 @@ class Worker:
         room = self.options.max_claim - len(self.in_flight)
         if room <= 0 or not enabled:
             return []
-        with Session(self.engine) as session, session.begin():
-            claimed = claim_due_sources(session=session, worker_id=self.worker_id, now=self.clock(),
-                                        lease_s=self.options.lease_s, limit=room,
-                                        source_ids=enabled)
+        try:
+            with Session(self.engine) as session, session.begin():
+                claimed = claim_due_sources(session=session, worker_id=self.worker_id,
+                                            now=self.clock(), lease_s=self.options.lease_s,
+                                            limit=room, source_ids=enabled)
+        except SQLAlchemyError as exc:
+            # The database is away (restarting, unreachable): nothing was claimed, so
+            # nothing is lost; the next tick tries again.
+            log.warning("database unavailable, checks wait: %s", failure_text(exc))
+            return []
         for source_id in claimed:
             self.in_flight[source_id] = asyncio.create_task(self._check(source_id))
         return claimed
@@ -188,12 +195,13 @@ class Worker:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def run_once(self) -> list[str]:
-        """Every due job once: due checks (awaited), the outbox, then exit."""
+        """Every due job once: due checks (awaited), the digest if due, the outbox, then exit."""
         self.sync()
         async with Fetcher(fetch_policy(self.config, self.settings)) as fetcher:
             self.fetcher = fetcher
             claimed = await self.check_due()
             await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+        await self.run_digest()  # queues today's digest only when its time has come
         await self.run_dispatch()
         return claimed
 

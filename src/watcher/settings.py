@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     max_connections: int = 10
     per_host: int = 2
     min_host_delay_s: float = 1.0
+    # HTTP machinery under the httpx API: aiohttp costs a fraction of httpcore's CPU
+    # per request (bench/README.md); "httpx" keeps httpx's own transport.
+    transport: Literal["aiohttp", "httpx"] = "aiohttp"
     # Suspect handling: a shrink-type suspect identical N times in a row is accepted.
     accept_suspect_after: int = 3
     # Notifications (issue 4)

@@ -71,6 +71,12 @@ def entity_key(record: Record) -> str:
     return f"{record.table}{KEY_SEPARATOR}{record.key}"
 
 
+# The key the table extractor gives a total row (合計, 総計, Total). A total that
+# appears or vanishes comes with the rows it sums, which carry the news; a total
+# whose amount changed is still an amount_changed.
+TOTAL_KEY = "合計"
+
+
 def compare_records(old: tuple[Record, ...], new: tuple[Record, ...]) -> list[Change]:
     """Changes from `old` to `new` rows: by table (new-page order), then row order, removals last."""
     old_sides = _sides(old)
@@ -97,11 +103,14 @@ def compare_records(old: tuple[Record, ...], new: tuple[Record, ...]) -> list[Ch
             if side.record.table != table:
                 continue
             before = partner.get(side.index)
+            if before is None and side.record.key == TOTAL_KEY:
+                continue  # a total appearing with its rows is not an approval of its own
             change = _added(side) if before is None else _changed(before, side)
             if change is not None:
                 changes.append(change)
         for side in left_old:
-            if side.record.table == table and side.index not in paired_old:
+            if side.record.table == table and side.index not in paired_old \
+                    and side.record.key != TOTAL_KEY:
                 changes.append(_removed(side))
     return changes
 
