@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-21 20:28:51.693833
+Revises: 
+Create Date: 2026-11-21 21:07:39.503030
 """
 from collections.abc import Sequence
 
@@ -11,6 +11,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 import watcher.store.models
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -24,15 +25,15 @@ def upgrade() -> None:
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('hash')
     )
     op.create_table('digests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('digest_date', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('since', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('until', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('since', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('until', watcher.store.models.UTCDateTime(), nullable=True),
     sa.Column('change_count', sa.Integer(), nullable=False),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -47,21 +48,21 @@ def upgrade() -> None:
     sa.Column('schedule', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('config_json', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('removed_at', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_due_at', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('removed_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('next_due_at', watcher.store.models.UTCDateTime(), nullable=True),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('lease_until', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_check_at', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('last_check_at', watcher.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('last_good_snapshot_id', sa.Integer(), nullable=True),
-    sa.Column('last_good_at', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_good_at', watcher.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_good_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('etag', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('last_modified', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
-    sa.Column('failing_since', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failing_since', watcher.store.models.UTCDateTime(), nullable=True),
     sa.Column('unhealthy_notified', sa.Boolean(), nullable=False),
     sa.Column('suspect_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('suspect_count', sa.Integer(), nullable=False),
@@ -73,9 +74,9 @@ def upgrade() -> None:
 
     op.create_table('workers',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('started_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('heartbeat_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_check_at', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('heartbeat_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('last_check_at', watcher.store.models.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('health_events',
@@ -83,8 +84,8 @@ def upgrade() -> None:
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('since', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('since', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -94,7 +95,7 @@ def upgrade() -> None:
     op.create_table('snapshots',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('fetched_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fetched_at', watcher.store.models.UTCDateTime(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('http_status', sa.Integer(), nullable=True),
     sa.Column('etag', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -120,7 +121,7 @@ def upgrade() -> None:
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('snapshot_id', sa.Integer(), nullable=False),
     sa.Column('previous_snapshot_id', sa.Integer(), nullable=True),
-    sa.Column('detected_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('detected_at', watcher.store.models.UTCDateTime(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('entity', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('entity_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -130,7 +131,7 @@ def upgrade() -> None:
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('details', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('acknowledged_at', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', watcher.store.models.UTCDateTime(), nullable=True),
     sa.Column('imported', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['previous_snapshot_id'], ['snapshots.id'], ),
     sa.ForeignKeyConstraint(['snapshot_id'], ['snapshots.id'], ),
@@ -138,7 +139,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('changes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_changes_acknowledged_at'), ['acknowledged_at'], unique=False)
+        batch_op.create_index('ix_changes_ack_detected', ['acknowledged_at', 'detected_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_changes_detected_at'), ['detected_at'], unique=False)
         batch_op.create_index('ix_changes_kind_detected', ['kind', 'detected_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_changes_snapshot_id'), ['snapshot_id'], unique=False)
@@ -153,12 +154,12 @@ def upgrade() -> None:
     sa.Column('snapshot_id', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', watcher.store.models.UTCDateTime(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('sent_at', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('lease_until', watcher.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', watcher.store.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['change_id'], ['changes.id'], ),
     sa.ForeignKeyConstraint(['digest_id'], ['digests.id'], ),
     sa.ForeignKeyConstraint(['health_event_id'], ['health_events.id'], ),
@@ -185,7 +186,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_changes_snapshot_id'))
         batch_op.drop_index('ix_changes_kind_detected')
         batch_op.drop_index(batch_op.f('ix_changes_detected_at'))
-        batch_op.drop_index(batch_op.f('ix_changes_acknowledged_at'))
+        batch_op.drop_index('ix_changes_ack_detected')
 
     op.drop_table('changes')
     with op.batch_alter_table('snapshots', schema=None) as batch_op:
