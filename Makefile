@@ -14,11 +14,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-## run: set up and run the product on the shipped sources.toml (the offline demo once it exists)
-run: $(STAMP)
-	$(BIN)/watcher check
-	$(BIN)/watcher sources
-	$(BIN)/watcher changes
+## run: set up and run the product: the offline demo (2022–2025 replayed, admin page on :8000)
+run: demo
+
+## demo: create the virtualenv, install, import the bundled history, check live, serve the admin page
+demo: $(STAMP)
+	$(BIN)/watcher demo
 
 ## test: set up and run the whole test suite
 test: $(STAMP)

@@ -121,3 +121,26 @@ def test_a_maintenance_page_is_never_accepted(plans: tuple[Config, PageServer, E
         accept_suspect(config.sources[0], engine=engine, options=pipeline_options(config, settings),
                        now=utc_now())
     assert kinds(engine) == []
+
+
+def test_a_first_page_without_a_table_is_an_empty_baseline(page_server: PageServer, sqlite_engine: Engine) -> None:
+    """A programme page before its first approval: the approvals are alerted when they appear."""
+    empty = ROW.sub("", TEN_ROWS)
+    page_server.serve("/plans.html", empty, validators=False)
+    config = table_config(page_server.url("/plans.html"))
+    assert check(config, sqlite_engine).status == "ok"
+
+    page_server.serve("/plans.html", TEN_ROWS, validators=False)
+    outcome = check(config, sqlite_engine)
+
+    assert (outcome.status, outcome.changes) == ("ok", 10)
+    assert kinds(sqlite_engine) == ["entry_added"] * 10
+
+
+def test_a_table_whose_every_row_vanished_waits_for_an_explicit_accept(plans: tuple[Config, PageServer, Engine]) -> None:
+    config, server, engine = plans
+    server.serve("/plans.html", ROW.sub("", TEN_ROWS), validators=False)
+    statuses = [check(config, engine) for _ in range(4)]
+    assert [o.status for o in statuses] == ["suspect"] * 4
+    assert statuses[0].error == "records dropped from 10 to 0"
+    assert kinds(engine) == []

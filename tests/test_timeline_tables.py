@@ -73,8 +73,8 @@ TIMELINES: dict[str, dict[str, list[Expected]]] = {
             ),
             ("entry_added", "株式会社RUTILEA・AI福島株式会社(共同申請)", 2_560_000_000, None),
             ("entry_added", "GMOインターネットグループ株式会社", 1_930_000_000, None),
-            # the 合計 row (約725億円) is extracted (see the expected records) but is not an
-            # approval of its own: a total only reports when its amount changes
+            # the 合計 row is not an approval of its own: the table's total is set
+            ("amount_changed", "合計", 72_500_000_000, None),
         ],
     },
 }

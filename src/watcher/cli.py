@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -22,6 +24,8 @@ from watcher.settings import Settings, get_settings
 from watcher.sources import Config, load_config
 
 log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 app = typer.Typer(
     help="Watch METI and IPA subsidy pages and report real changes.",
@@ -81,6 +85,12 @@ def _engine(settings: Settings) -> Engine:
     return engine
 
 
+def _text(value: str | None) -> Text:
+    """Text from a page or a remote server, printed as written: never read as rich markup
+    (a "[/b]" in a cell would crash the command) and without control characters."""
+    return Text(_CONTROL.sub("", value or ""))
+
+
 def _parse_since(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -116,7 +126,7 @@ def check(
     out = Console()
     for o in outcomes:
         if o.status in ("failed", "error", "suspect"):
-            out.print(f"[yellow]{o.source_id}[/]: {o.status}: {o.error}", markup=True,
+            out.print(Text.assemble((o.source_id, "yellow"), f": {o.status}: ", _text(o.error)),
                       highlight=False, soft_wrap=True)
     out.print(f"checked {len(outcomes)} source(s): {changes} change(s), {len(failed)} failed, "
               f"{len(suspect)} suspect", highlight=False)
@@ -151,7 +161,7 @@ def changes(
     jst = ZoneInfo("Asia/Tokyo")
     for r in rows:
         table.add_row(str(r.id), r.detected_at.astimezone(jst).strftime("%Y-%m-%d %H:%M"),
-                      r.source, r.kind, r.summary)
+                      _text(r.source), r.kind, _text(r.summary))
     Console().print(table)
 
 
@@ -187,8 +197,8 @@ def sources(
         status = r.last_status or "never checked"
         if not r.enabled:
             status += " (disabled)"
-        table.add_row(r.id, r.agency, r.extract, when(r.last_check_at), status,
-                      r.last_error or "", when(r.next_due_at))
+        table.add_row(_text(r.id), _text(r.agency), r.extract, when(r.last_check_at), status,
+                      _text(r.last_error), when(r.next_due_at))
     Console().print(table)
 
 
@@ -313,4 +323,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the importable module rather than this __main__ copy, so the command modules
+    # that import watcher.cli share its state (the --config option).
+    from watcher.cli import main as _main
+
+    _main()

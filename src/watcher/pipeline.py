@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from watcher.changes import Change
 from watcher.diff import compare, suspect_reason
+from watcher.diff.suspect import entries
 from watcher.extract import Document, Page, extract
 from watcher.fetch import Fetcher, FetchRequest, FetchResult
 from watcher.sources import Config, Source
@@ -112,7 +113,7 @@ class QuietChecks:
             except Exception as exc:  # reported like any other store failure
                 log.error("recording the check of %s failed: %s", check.source_id, exc,
                           exc_info=True)
-                self.failed[check.source_id] = f"{type(exc).__name__}: {exc}"
+                self.failed[check.source_id] = failure_text(exc)
 
 
 async def check_source(
@@ -220,8 +221,10 @@ def evaluate(
         body = result.body
         reason = suspect_reason(previous, document)
         accepted = False
-        if reason and not document.suspect_reason and previous is not None:
-            # A shrunken page that stays exactly the same for N checks is the new truth.
+        if reason and not document.suspect_reason and previous is not None \
+                and (document.kind == "text" or entries(document) > 0):
+            # A shrunken page that stays exactly the same for N checks is the new truth
+            # (never one whose every entry vanished: that waits for `watcher accept`).
             same = state is not None and state.suspect_hash == result.content_hash
             suspect_count = (state.suspect_count if same and state else 0) + 1
             suspect_hash = result.content_hash
@@ -272,6 +275,13 @@ def evaluate(
     )
 
 
+def failure_text(exc: BaseException) -> str:
+    """One line for a check that failed in the store: SQLAlchemy appends the SQL and its
+    parameters on further lines, which belong in the log, not in `watcher check` output."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
 async def run_pass(
     config: Config, *, engine: Engine, fetcher: Fetcher, options: PipelineOptions,
     source_ids: Sequence[str] = (), clock: Clock = utc_now,
@@ -293,7 +303,7 @@ async def run_pass(
         except Exception as exc:  # a store failure for one source is reported, not fatal
             log.error("check of %s failed: %s", source.id, exc, exc_info=True)
             outcome = CheckOutcome(source_id=source.id, status="error", changes=0,
-                                   error=f"{type(exc).__name__}: {exc}", duration_s=0.0,
+                                   error=failure_text(exc), duration_s=0.0,
                                    bytes=0, snapshot_id=None)
         if on_done is not None:
             on_done(outcome)

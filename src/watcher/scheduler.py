@@ -251,7 +251,7 @@ class Worker:
         tasks = list(self.in_flight.values())
         if not tasks:
             return
-        done, pending = await asyncio.wait(tasks, timeout=self.options.grace_s)
+        _, pending = await asyncio.wait(tasks, timeout=self.options.grace_s)
         if pending:
             abandoned = [sid for sid, task in self.in_flight.items() if task in pending]
             log.warning("abandoning %d check(s) after the grace period: %s", len(pending),

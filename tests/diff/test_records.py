@@ -361,11 +361,11 @@ def test_entity_key_joins_table_and_key_with_unit_separator() -> None:
     assert entity_key(row("k", 1, table="T")) == "T\x1fk"
 
 
-def test_a_total_row_is_reported_only_when_its_amount_changes() -> None:
+def test_a_total_row_is_an_amount_never_a_new_approval() -> None:
     def total(amount: int) -> Record:
         return Record(table="クラウドプログラム", key="合計", entity="合計",
                       cells=(("事業者名", "合計"), ("最大助成額", f"約{amount // 10**8}億円")),
-                      amount_yen=amount)
+                      amount_yen=amount, amount_text=f"約{amount // 10**8}億円")
 
     def row(name: str, amount: int) -> Record:
         return Record(table="クラウドプログラム", key=name, entity=name,
@@ -374,7 +374,11 @@ def test_a_total_row_is_reported_only_when_its_amount_changes() -> None:
 
     first = (row("さくらインターネット", 50_100_000_000), total(50_100_000_000))
     second = (*first[:1], row("KDDI", 10_240_000_000), total(60_340_000_000))
-    assert [c.kind for c in compare_records((), first)] == [ChangeKind.ENTRY_ADDED]
+    appeared = compare_records((), first)
+    assert [(c.kind, c.entity, c.previous_amount_yen) for c in appeared] == [
+        (ChangeKind.ENTRY_ADDED, "さくらインターネット", None),
+        (ChangeKind.AMOUNT_CHANGED, "合計", None)]
+    assert appeared[1].summary == "Total: クラウドプログラム: 最大助成額 約501億円 (¥50.1 billion)"
     changes = compare_records(first, second)
     assert [(c.kind, c.entity) for c in changes] == [
         (ChangeKind.ENTRY_ADDED, "KDDI"), (ChangeKind.AMOUNT_CHANGED, "合計")]

@@ -71,9 +71,10 @@ def entity_key(record: Record) -> str:
     return f"{record.table}{KEY_SEPARATOR}{record.key}"
 
 
-# The key the table extractor gives a total row (合計, 総計, Total). A total that
-# appears or vanishes comes with the rows it sums, which carry the news; a total
-# whose amount changed is still an amount_changed.
+# The key the table extractor gives a total row (合計, 総計, Total). A total is not
+# an approval of its own: one that appears is reported as the table's amount being
+# set (amount_changed from none), one that vanishes goes with the rows it summed,
+# and a total whose amount changed is an ordinary amount_changed.
 TOTAL_KEY = "合計"
 
 
@@ -104,8 +105,9 @@ def compare_records(old: tuple[Record, ...], new: tuple[Record, ...]) -> list[Ch
                 continue
             before = partner.get(side.index)
             if before is None and side.record.key == TOTAL_KEY:
-                continue  # a total appearing with its rows is not an approval of its own
-            change = _added(side) if before is None else _changed(before, side)
+                change: Change | None = _total_appeared(side)
+            else:
+                change = _added(side) if before is None else _changed(before, side)
             if change is not None:
                 changes.append(change)
         for side in left_old:
@@ -217,6 +219,21 @@ def _added(side: _Side) -> Change:
     return Change(
         kind=ChangeKind.ENTRY_ADDED,
         summary=f"New: {record.entity}{_amount_phrase(record)}",
+        entity=record.entity,
+        entity_key=entity_key(record),
+        table=record.table,
+        amount_yen=record.amount_yen,
+        after=record.cells,
+    )
+
+
+def _total_appeared(side: _Side) -> Change | None:
+    record = side.record
+    if record.amount_yen is None:
+        return None
+    return Change(
+        kind=ChangeKind.AMOUNT_CHANGED,
+        summary=f"Total: {record.table}{_amount_phrase(record)}",
         entity=record.entity,
         entity_key=entity_key(record),
         table=record.table,

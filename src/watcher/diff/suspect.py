@@ -21,10 +21,8 @@ def suspect_reason(old: Document | None, new: Document) -> str | None:
     if new.suspect_reason:
         return new.suspect_reason
     if old is None:
-        if new.kind in ("table", "pdf") and not new.records:
-            return f"no {'subsidy table' if new.kind == 'table' else 'line items'} found"
-        if new.kind == "links" and not new.links:
-            return "no link list found"
+        # A first page without a table is a programme page before its first approval:
+        # an empty baseline, so the first approvals are alerted when they appear.
         return None
     if new.kind in ("table", "pdf"):
         reason = _lost_entries(len(old.records), len(new.records), "records")
@@ -37,6 +35,11 @@ def suspect_reason(old: Document | None, new: Document) -> str | None:
     if new.kind != "pdf" and old.text and len(new.text) < len(old.text) * 0.5:
         return f"main text shrank from {len(old.text)} to {len(new.text)} characters"
     return None
+
+
+def entries(document: Document) -> int:
+    """How many records or links a structured document holds (0 for text)."""
+    return len(document.links) if document.kind == "links" else len(document.records)
 
 
 def _lost_entries(before: int, after: int, noun: str) -> str | None:
