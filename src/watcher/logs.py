@@ -48,6 +48,8 @@ def setup_logging(level: str = "INFO", *, json_lines: bool | None = None) -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Libraries' request-by-request chatter is noise at INFO.
-    for noisy in ("httpx", "httpcore", "alembic", "apscheduler", "aiosmtpd", "mail.log"):
+    # Libraries' request-by-request chatter is noise at INFO. slack_sdk also logs every
+    # request's URL at DEBUG, and a webhook URL is a secret: it never goes below WARNING.
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler", "aiosmtpd", "mail.log",
+                  "slack_sdk"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -22,6 +22,20 @@ def fetch_policy(config: Config, settings: Settings) -> FetchPolicy:
                        per_host=settings.per_host, min_host_delay_s=settings.min_host_delay_s)
 
 
+def http_transport(settings: Settings) -> httpx.AsyncBaseTransport | None:
+    """The transport the settings choose (None: the Fetcher's default httpx transport)."""
+    if settings.transport == "aiohttp":
+        from watcher.fetch.aiohttp_transport import AiohttpTransport
+
+        return AiohttpTransport(max_connections=settings.max_connections)
+    return None
+
+
+def make_fetcher(config: Config, settings: Settings) -> Fetcher:
+    """The Fetcher every pass uses: the settings' politeness and transport (use `async with`)."""
+    return Fetcher(fetch_policy(config, settings), transport=http_transport(settings))
+
+
 def pipeline_options(config: Config, settings: Settings) -> PipelineOptions:
     return PipelineOptions(alert_channels=alert_channels(settings),
                            unhealthy_after=settings.unhealthy_after,
@@ -45,6 +59,7 @@ async def run_check_pass(
     with Session(engine) as session, session.begin():
         sync_sources(session=session, config=config, now=utcnow())
     options = pipeline_options(config, settings)
+    transport = transport or http_transport(settings)
     async with Fetcher(fetch_policy(config, settings), transport=transport) as fetcher:
         if not show_progress:
             return await run_pass(config, engine=engine, fetcher=fetcher, options=options,

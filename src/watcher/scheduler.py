@@ -30,7 +30,7 @@ from sqlmodel import Session
 from watcher.errors import ConfigError, WatcherError
 from watcher.fetch import Fetcher
 from watcher.pipeline import CheckOutcome, check_source, failure_text, utc_now
-from watcher.runner import fetch_policy, pipeline_options
+from watcher.runner import make_fetcher, pipeline_options
 from watcher.settings import Settings
 from watcher.sources import Config, load_config
 from watcher.store import sync_sources
@@ -197,7 +197,7 @@ class Worker:
     async def run_once(self) -> list[str]:
         """Every due job once: due checks (awaited), the digest if due, the outbox, then exit."""
         self.sync()
-        async with Fetcher(fetch_policy(self.config, self.settings)) as fetcher:
+        async with make_fetcher(self.config, self.settings) as fetcher:
             self.fetcher = fetcher
             claimed = await self.check_due()
             await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
@@ -228,7 +228,7 @@ class Worker:
                           max_instances=1, coalesce=True, misfire_grace_time=3600, id="digest")
         log.info("worker %s started: %d source(s), database %s", self.worker_id,
                  len(self.config.sources), self.engine.dialect.name)
-        async with Fetcher(fetch_policy(self.config, self.settings)) as fetcher:
+        async with make_fetcher(self.config, self.settings) as fetcher:
             self.fetcher = fetcher
             scheduler.start()
             try:

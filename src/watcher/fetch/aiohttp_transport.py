@@ -18,6 +18,7 @@ watcher.fetch.reasons words them the same way.
 
 from __future__ import annotations
 
+import functools
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator
@@ -90,6 +91,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             max_line_size=_MAX_HEADER_BYTES,
             max_field_size=_MAX_HEADER_BYTES,
         )
+        if hasattr(self._session, "_retry_connection"):
+            # aiohttp resends a GET once when the server hangs up without answering;
+            # httpcore does not, and the Fetcher's own retries (with backoff) decide.
+            self._session._retry_connection = False
         if self._trust_env:
             self._proxies = {
                 scheme: url
@@ -180,6 +185,12 @@ def _ssl_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext | bool:
     """The context aiohttp verifies with: httpx's CA bundle (certifi), so both trust alike."""
     if isinstance(verify, ssl.SSLContext) or verify is False:
         return verify
+    return _certifi_context()
+
+
+@functools.cache
+def _certifi_context() -> ssl.SSLContext | bool:
+    # Loading the bundle takes 20-40 ms: once per process, not once per pass.
     try:
         import certifi
     except ImportError:  # pragma: no cover - certifi comes with httpx

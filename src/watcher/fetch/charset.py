@@ -42,6 +42,11 @@ _BOMS: tuple[tuple[bytes, str, int], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16", 0),
 )
 
+# Labels under which every byte sequence decodes, so a strict decode proves nothing.
+# Servers send them by default (Apache's old AddDefaultCharset ISO-8859-1) on pages
+# written in UTF-8 or Shift_JIS; believed, they turn a Japanese page into mojibake.
+_ANY_BYTES_CODECS = frozenset({"iso8859-1", "cp1252"})
+
 _PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 # Bodies the extract stage reads as bytes; decoding them would only produce noise.
 _BINARY_TYPES = _PDF_TYPES | frozenset(
@@ -137,6 +142,11 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str | None]
         codec = codec_for(label) if label else None
         if codec is None:
             continue
+        if codec in _ANY_BYTES_CODECS and _reads_otherwise(body):
+            # A Latin-1 label on a body that is valid UTF-8, or whose <meta> names another
+            # charset that fits, is a server or template default, not a fact about this page.
+            declared.append(codec)
+            continue
         if from_document and codec.startswith(("utf-16", "utf-32")):
             # A declaration we could read as ASCII cannot be true (as browsers reason).
             codec = "utf-8"
@@ -145,6 +155,17 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str | None]
             return text, codec
         declared.append(codec)
     return _detect(body, fallback=declared[0] if declared else "utf-8")
+
+
+def _reads_otherwise(body: bytes) -> bool:
+    """Whether a non-ASCII body is valid UTF-8 or declares a charset that decodes it strictly."""
+    if body.isascii():
+        return False
+    if _strict(body, "utf-8") is not None:
+        return True
+    label = declared_charset(body)
+    codec = codec_for(label) if label else None
+    return codec is not None and codec not in _ANY_BYTES_CODECS and _strict(body, codec) is not None
 
 
 def _strict(body: bytes, codec: str) -> str | None:

@@ -271,15 +271,25 @@ class Fetcher:
                 )
                 return failed(str(url), reason, http_status=status)
         body = b"".join(chunks)
-        return Outcome(result=await self._ok(url, response, content_type, body))
+        return Outcome(result=await self._ok(request, url, response, content_type, body))
 
     async def _ok(
-        self, url: httpx.URL, response: httpx.Response, content_type: str | None, body: bytes
+        self,
+        request: FetchRequest,
+        url: httpx.URL,
+        response: httpx.Response,
+        content_type: str | None,
+        body: bytes,
     ) -> FetchResult:
-        if len(body) > _DECODE_IN_THREAD_BYTES:
-            text, encoding = await asyncio.to_thread(decode_body, body, content_type)
-        else:
-            text, encoding = decode_body(body, content_type)
+        content_hash = hashlib.sha256(body).hexdigest()
+        text: str = ""
+        encoding: str | None = None
+        # The body the pipeline already has is not decoded: nobody would read the text.
+        if content_hash != request.known_hash:
+            if len(body) > _DECODE_IN_THREAD_BYTES:
+                text, encoding = await asyncio.to_thread(decode_body, body, content_type)
+            else:
+                text, encoding = decode_body(body, content_type)
         return FetchResult(
             status="ok",
             url=str(url),
@@ -290,7 +300,7 @@ class Fetcher:
             content_type=content_type,
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
-            content_hash=hashlib.sha256(body).hexdigest(),
+            content_hash=content_hash,
         )
 
     @contextlib.asynccontextmanager

@@ -23,6 +23,8 @@ class FetchRequest:
     allow_private: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    # sha256 of the last good body: a body with this hash is not decoded (nobody reads it).
+    known_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,7 +37,8 @@ class FetchResult:
     http_status: int | None
     # Decompressed bytes; empty when not modified or failed.
     body: bytes = b""
-    # Decoded text; empty for PDFs and other binary bodies.
+    # Decoded text; empty for PDFs and other binary bodies, and for a body whose
+    # hash is the request's known_hash.
     text: str = ""
     # The Python codec that decoded ``text`` ("utf-8", "cp932", "euc_jp"), None if not decoded.
     encoding: str | None = None

@@ -35,6 +35,9 @@ def failed(
         text, retryable = reason.text, reason.retryable
     else:
         text = reason
+    # Parsers put newlines in their messages (aiohttp's "Bad status line:\n  Expected …");
+    # the reason is stored, logged and printed as one line.
+    text = " ".join(text.split())
     result = FetchResult(status="failed", url=url, http_status=http_status, error=text)
     return Outcome(result=result, retryable=retryable, retry_after_s=retry_after_s)
 

@@ -25,8 +25,11 @@ def make_engine(url: str) -> Engine:
             engine = sa.create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             # pysqlite's own transaction handling defers BEGIN; take it over so a
-            # check's transaction is one real BEGIN … COMMIT.
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            # check's transaction is one real BEGIN … COMMIT. IMMEDIATE takes the write
+            # lock up front: a transaction that reads first and then writes while another
+            # process (a worker, `watcher notify`, the admin page) holds the lock gets
+            # SQLITE_BUSY at once in WAL mode, without waiting for busy_timeout.
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         else:
             engine = sa.create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ValueError, ImportError) as exc:

@@ -189,6 +189,11 @@ def sync_sources(*, session: Session, config: Config, now: datetime) -> None:
                             next_due_at=now)
             session.add(row)
             continue
+        wanted = (source.name, source.agency, source.url, source.extract, source.schedule.text,
+                  source.enabled, config_json, None)
+        if wanted == (row.name, row.agency, row.url, row.extract, row.schedule, row.enabled,
+                      row.config_json, row.removed_at):
+            continue  # untouched, so the flush has nothing to compare (every pass syncs)
         if row.schedule != source.schedule.text or row.removed_at is not None:
             row.next_due_at = now
         row.name, row.agency, row.url = source.name, source.agency, source.url
@@ -233,14 +238,13 @@ def record_check(
     blob_hash = None
     if check.body is not None and check.content_hash:
         blob_hash = check.content_hash
-        exists = session.exec(select(Blob.hash).where(Blob.hash == blob_hash)).first()
-        if exists is None:
-            session.add(Blob(hash=blob_hash, size=len(check.body),
-                             data=compress(check.body, compression_level),
-                             created_at=check.fetched_at))
-            session.flush()  # the snapshot below refers to it
-    # A Core insert: most checks find nothing new, and the ORM unit of work would
-    # cost them more than the whole fetch (bench/README.md).
+        # Core statements, as for the snapshot below: most checks find nothing new,
+        # and the ORM unit of work would cost them more than the whole fetch.
+        if session.execute(_BLOB_EXISTS, {"hash": blob_hash}).first() is None:
+            session.execute(_INSERT_BLOB, {
+                "hash": blob_hash, "size": len(check.body),
+                "data": compress(check.body, compression_level), "created_at": check.fetched_at,
+            })
     document = pack_document(check.document, compression_level) if check.document else None
     inserted: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
         _INSERT_SNAPSHOT, _snapshot_row(check, blob_hash=blob_hash, document=document))
@@ -351,6 +355,9 @@ def _source_params(check: CheckRecord, values: dict[str, Any]) -> dict[str, Any]
 
 
 _INSERT_SNAPSHOT = sa.insert(Snapshot.__table__)  # type: ignore[attr-defined]
+_INSERT_BLOB = sa.insert(Blob.__table__)  # type: ignore[attr-defined]
+_BLOB_EXISTS = sa.select(Blob.__table__.c.hash).where(  # type: ignore[attr-defined]
+    Blob.__table__.c.hash == sa.bindparam("hash"))  # type: ignore[attr-defined]
 
 
 @functools.lru_cache(maxsize=16)

@@ -1,0 +1,482 @@
+"""Benchmark: `watcher check` cycles over N METI-like pages against two bare-client floors.
+
+    python bench/run.py            N = 500 (the issue's targets are for this size)
+    python bench/run.py --quick    N = 50, for a smoke run
+    python bench/run.py --n 200 --transport httpx --json out.json
+
+A page server (bench/server.py, uvicorn) runs in its own process so that its CPU
+is not counted. Then, in order:
+
+1. floors: a bare httpx.AsyncClient GET of all N pages + sha256, and the same with
+   a bare aiohttp client, each run --repeat times in a child process (so that their
+   memory is not counted as the watcher's);
+2. `watcher check` cycles in this process, through watcher.runner.run_check_pass
+   on a fresh SQLite database: baseline, unchanged (304s), unchanged without
+   validators (every page a full 200 with the same hash), changed (1 page in 10
+   edited, validators on); the unchanged cycles are repeated too;
+3. a parse probe: lxml parsing every page's table (the "plus parsing" of the
+   baseline target), and the watcher's own `table` extractor on every page;
+4. the floors again, so that a machine that got busier during the run shows up
+   in both; medians of all floor runs are kept.
+
+Wall time, CPU (user + sys), peak RSS (ru_maxrss after the step), database growth
+and the changes detected are reported for each step, with each step's wall time as
+a ratio to both floors measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import httpx
+
+from watcher.extract import Page, extract
+from watcher.runner import run_check_pass
+from watcher.settings import Settings
+from watcher.sources import Config, parse_config
+from watcher.store import make_engine, upgrade
+
+HERE = Path(__file__).resolve().parent
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Step:
+    """One measured step of the run."""
+
+    name: str
+    wall_s: float
+    cpu_s: float
+    rss_mb: float
+    pages: int
+    db_bytes: int | None = None
+    db_delta: int | None = None
+    blob_bytes: int | None = None
+    document_bytes: int | None = None
+    changes: int | None = None
+    statuses: dict[str, int] = field(default_factory=dict)
+    served: dict[str, int] = field(default_factory=dict)
+    runs: list[float] = field(default_factory=list)
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return self.cpu_s * 1000 / self.pages if self.pages else 0.0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """(result, wall seconds, CPU seconds) of one call, after a full garbage collection."""
+    gc.collect()
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    result = fn()
+    return result, time.perf_counter() - wall0, cpu_seconds() - cpu0
+
+
+# --- the page server -------------------------------------------------------------------------
+
+
+class Server:
+    """bench/server.py in a subprocess, and the calls that steer it."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "server.py"), "--n", str(n), "--seed", str(seed)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("the page server did not start (see its error above)")
+        self.stats: dict[str, Any] = json.loads(line)
+        self.base = f"http://127.0.0.1:{self.stats['port']}"
+        self.urls = [self.base + path for path in self.stats.pop("paths")]
+
+    def control(self, path: str) -> dict[str, Any]:
+        reply = httpx.get(self.base + path, timeout=10)
+        reply.raise_for_status()
+        return dict(reply.json())
+
+    def mode(self, *, version: int, validators: bool) -> None:
+        self.control(f"/_bench/mode?version={version}&validators={int(validators)}")
+
+    def counters(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self.control("/_bench/counters").items()}
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# --- floors ----------------------------------------------------------------------------------
+
+
+async def httpx_floor(urls: list[str], connections: int) -> int:
+    """GET every page with a bare httpx.AsyncClient (default transport) and hash it."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits) as client:
+
+        async def one(url: str) -> int:
+            response = await client.get(url)
+            hashlib.sha256(response.content).hexdigest()
+            return len(response.content)
+
+        return sum(await asyncio.gather(*(one(u) for u in urls)))
+
+
+async def aiohttp_floor(urls: list[str], connections: int) -> int:
+    """GET every page with a bare aiohttp.ClientSession and hash it."""
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(url: str) -> int:
+            async with session.get(url) as response:
+                body = await response.read()
+            hashlib.sha256(body).hexdigest()
+            return len(body)
+
+        return sum(await asyncio.gather(*(one(u) for u in urls)))
+
+
+PROBES = {"httpx": httpx_floor, "aiohttp": aiohttp_floor}
+
+
+def probe_in_child(kind: str, urls: list[str], connections: int) -> tuple[int, float, float, float]:
+    """(bytes, wall, CPU, peak RSS) of one floor probe, run in a fresh worker process."""
+    fetched, wall, cpu = measured(lambda: asyncio.run(PROBES[kind](urls, connections)))
+    return fetched, wall, cpu, peak_rss_mb()
+
+
+@dataclass(slots=True)
+class Floors:
+    """Both floors, probed in a child process (so that their memory is not counted as ours)
+    before and after the cycles; the median of every probe is kept."""
+
+    server: Server
+    connections: int
+    repeat: int
+    runs: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
+
+    def probe(self) -> None:
+        self.server.mode(version=1, validators=False)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            for kind in PROBES:
+                for _ in range(self.repeat):
+                    fetched, wall, cpu, rss = pool.submit(
+                        probe_in_child, kind, self.server.urls, self.connections).result()
+                    assert fetched == self.server.stats["bytes_v1"], fetched
+                    self.runs.setdefault(kind, []).append((wall, cpu, rss))
+                print(f"  floor {kind}: {self.runs[kind][-1][0]:.2f} s", file=sys.stderr)
+        self.server.counters()
+
+    def steps(self) -> list[Step]:
+        out = []
+        for kind, runs in self.runs.items():
+            out.append(Step(name=f"floor: bare {kind}", wall_s=statistics.median(r[0] for r in runs),
+                            cpu_s=statistics.median(r[1] for r in runs),
+                            rss_mb=max(r[2] for r in runs), pages=len(self.server.urls),
+                            runs=[round(r[0], 3) for r in runs]))
+        return out
+
+
+# --- watcher check cycles --------------------------------------------------------------------
+
+
+def bench_config(urls: list[str]) -> Config:
+    """N table sources on the loopback server (one host, so per-host limits are raised)."""
+    sources = [
+        {"id": f"bench-{i:04d}", "name": f"ベンチマーク {i:04d}", "agency": "METI", "url": url,
+         "extract": "table"}
+        for i, url in enumerate(urls)
+    ]
+    return parse_config({"watcher": {"default_schedule": "every 6h"}, "sources": sources},
+                        Path("bench-sources.toml"))
+
+
+@dataclass(slots=True)
+class Database:
+    """The temporary SQLite database and its size."""
+
+    path: Path
+    url: str
+
+    def size(self) -> int:
+        """File size after a checkpoint (the WAL, truncated, counts too)."""
+        import sqlite3
+
+        with sqlite3.connect(self.path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        wal = self.path.with_name(self.path.name + "-wal")
+        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+    def payload(self) -> tuple[int, int]:
+        """(compressed body bytes, compressed document bytes) stored so far."""
+        import sqlite3
+
+        with sqlite3.connect(self.path) as conn:
+            (blobs,) = conn.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM blobs").fetchone()
+            (docs,) = conn.execute(
+                "SELECT COALESCE(SUM(LENGTH(document)), 0) FROM snapshots").fetchone()
+        return int(blobs), int(docs)
+
+
+def cycle(name: str, server: Server, *, version: int, validators: bool, config: Config,
+          settings: Settings, db: Database, engine: Any, repeat: int = 1) -> Step:
+    """One `watcher check` pass (or the median of ``repeat`` identical ones)."""
+    server.mode(version=version, validators=validators)
+    server.counters()
+    runs: list[Step] = []
+    for _ in range(repeat):
+        before = db.size()
+        outcomes, wall, cpu = measured(lambda: asyncio.run(
+            run_check_pass(config, settings=settings, engine=engine)))
+        rss = peak_rss_mb()
+        served = server.counters()
+        size = db.size()
+        blobs, docs = db.payload()
+        errors = [o for o in outcomes if o.status in ("failed", "error", "suspect")]
+        if errors:
+            first = errors[0]
+            raise SystemExit(f"{name}: {len(errors)} checks went wrong, e.g. {first.source_id}: "
+                             f"{first.status} {first.error}")
+        runs.append(Step(name=name, wall_s=wall, cpu_s=cpu, rss_mb=rss, pages=len(outcomes),
+                         db_bytes=size, db_delta=size - before, blob_bytes=blobs,
+                         document_bytes=docs, changes=sum(o.changes for o in outcomes),
+                         statuses=dict(Counter(o.status for o in outcomes)), served=served))
+    step = runs[-1]
+    if repeat > 1:
+        step.wall_s = statistics.median(r.wall_s for r in runs)
+        step.cpu_s = statistics.median(r.cpu_s for r in runs)
+        step.db_delta = int(statistics.median(r.db_delta or 0 for r in runs))
+        step.runs = [round(r.wall_s, 3) for r in runs]
+    return step
+
+
+# --- parse probe -----------------------------------------------------------------------------
+
+
+async def _fetch_bodies(urls: list[str]) -> list[bytes]:
+    async with aiohttp.ClientSession() as session:
+        bodies = []
+        for url in urls:
+            async with session.get(url) as response:
+                bodies.append(await response.read())
+        return bodies
+
+
+def parse_probes(server: Server, batch: int = 50) -> tuple[Step, Step]:
+    """lxml parsing every page's table, and the watcher's table extractor, batch by batch."""
+    import lxml.html
+
+    def lxml_tables(body: bytes) -> int:
+        root = lxml.html.fromstring(body)
+        cells = [[cell.text_content().strip() for cell in row] for table in root.iter("table")
+                 for row in table.iter("tr")]
+        return len(cells)
+
+    def watcher_tables(body: bytes, url: str) -> int:
+        document = extract("table", Page(url=url, text=body.decode("utf-8"), body=body))
+        return len(document.records)
+
+    server.mode(version=1, validators=False)
+    bare = [0.0, 0.0]
+    ours = [0.0, 0.0]
+    for start in range(0, len(server.urls), batch):
+        urls = server.urls[start:start + batch]
+        bodies = asyncio.run(_fetch_bodies(urls))
+        _, wall, cpu = measured(lambda b=bodies: [lxml_tables(x) for x in b])
+        bare[0] += wall
+        bare[1] += cpu
+        _, wall, cpu = measured(lambda b=bodies, u=urls: [watcher_tables(x, y) for x, y in zip(b, u, strict=True)])
+        ours[0] += wall
+        ours[1] += cpu
+    n = len(server.urls)
+    rss = peak_rss_mb()
+    return (Step(name="parse: lxml, every table", wall_s=bare[0], cpu_s=bare[1], rss_mb=rss, pages=n),
+            Step(name="parse: watcher `table` extractor", wall_s=ours[0], cpu_s=ours[1], rss_mb=rss, pages=n))
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}")
+
+
+def mb(value: int | None) -> str:
+    return "" if value is None else f"{value / 1e6:.2f}"
+
+
+def table(steps: list[Step], httpx_wall: float, aiohttp_wall: float) -> str:
+    lines = [
+        "| step | wall s | × httpx floor | × aiohttp floor | CPU s | CPU ms/page | peak RSS MB "
+        "| DB MB (Δ) | Δ bytes/source | changes | statuses |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in steps:
+        db = f"{mb(s.db_bytes)} ({mb(s.db_delta)})" if s.db_bytes is not None else ""
+        per_source = f"{s.db_delta / s.pages:,.0f}" if s.db_delta is not None and s.pages else ""
+        statuses = ", ".join(f"{v} {k}" for k, v in sorted(s.statuses.items()))
+        lines.append(
+            f"| {s.name} | {s.wall_s:.2f} | {s.wall_s / httpx_wall:.2f} | {s.wall_s / aiohttp_wall:.2f} "
+            f"| {s.cpu_s:.2f} | {s.cpu_ms_per_page:.2f} | {s.rss_mb:.0f} | {db} | {per_source} "
+            f"| {'' if s.changes is None else s.changes} | {statuses} |"
+        )
+    return "\n".join(lines)
+
+
+CYCLES = ("baseline", "unchanged (304)", "unchanged, no validators (200)", "changed")
+
+
+def verdicts(steps: dict[str, Step], stats: dict[str, Any]) -> list[tuple[bool, str]]:
+    floor = steps["floor: bare httpx"].wall_s
+    parse = steps["parse: lxml, every table"].wall_s
+    base = steps["baseline"]
+    raw = stats["bytes_v1"]
+    out: list[tuple[bool, str]] = []
+    for name in ("unchanged (304)", "unchanged, no validators (200)", "changed"):
+        ratio = steps[name].wall_s / floor
+        out.append((ratio <= 1.0, f"{name}: {ratio:.2f}× the bare-httpx floor (target ≤ 1.0×)"))
+    limit = 1.5 * (floor + parse)
+    out.append((base.wall_s <= limit,
+                f"baseline: {base.wall_s:.2f} s vs 1.5 × (floor {floor:.2f} s + lxml parse "
+                f"{parse:.2f} s) = {limit:.2f} s ({base.wall_s / (floor + parse):.2f}×)"))
+    for name in ("unchanged (304)", "unchanged, no validators (200)"):
+        per = steps[name].cpu_ms_per_page
+        out.append((per < 1.0, f"{name}: {per:.2f} ms CPU per check (target < 1 ms)"))
+    peak = max(steps[name].rss_mb for name in CYCLES)
+    out.append((peak < 150, f"peak RSS of the watcher's cycles {peak:.0f} MB (target < 150 MB)"))
+    stored = base.db_delta or 0
+    out.append((stored < raw / 4, f"stored after the baseline: {stored / 1e6:.2f} MB = "
+                f"{stored / raw:.1%} of {raw / 1e6:.1f} MB of pages (target < 25%)"))
+    for name in ("unchanged (304)", "unchanged, no validators (200)"):
+        per = (steps[name].db_delta or 0) / steps[name].pages
+        out.append((per < 300, f"{name}: {per:.0f} bytes stored per source (target < 300)"))
+    expected = stats["expected_changes"]
+    found = steps["changed"].changes
+    out.append((found == expected, f"changed: {found} changes detected, {expected} expected "
+                f"({stats['amount_changed']} amounts, {stats['row_added']} added rows)"))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark `watcher check` against bare-client floors.")
+    parser.add_argument("--n", type=int, default=500, help="pages (default 500)")
+    parser.add_argument("--quick", action="store_true", help="N = 50, one repetition")
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="repetitions of each floor (before and after the cycles) and of each "
+                        "unchanged cycle; medians are kept")
+    parser.add_argument("--transport", choices=("aiohttp", "httpx"), default=None,
+                        help="the watcher's HTTP transport (default: the settings' default)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    n = 50 if args.quick else args.n
+    repeat = 1 if args.quick else args.repeat
+
+    load_before = os.getloadavg()[0]
+    print(f"generating {n} pages and starting the page server…", file=sys.stderr)
+    server = Server(n, args.seed)
+    try:
+        stats = server.stats
+        print(f"{n} pages, {stats['bytes_v1'] / 1e6:.1f} MB; {stats['expected_changes']} edited in "
+              f"version 2", file=sys.stderr)
+        floors = Floors(server=server, connections=args.connections, repeat=repeat)
+        floors.probe()
+        steps: list[Step] = []
+        with tempfile.TemporaryDirectory(prefix="watcher-bench-") as tmp:
+            path = Path(tmp) / "bench.db"
+            db = Database(path=path, url=f"sqlite:///{path}")
+            overrides: dict[str, Any] = {
+                "database_url": db.url, "max_connections": args.connections,
+                # All pages are on one host: per-host politeness would serialise the bench.
+                "per_host": args.connections, "min_host_delay_s": 0.0,
+            }
+            if args.transport:
+                overrides["transport"] = args.transport
+            settings = Settings(**overrides)
+            engine = make_engine(db.url)
+            upgrade(engine)
+            config = bench_config(server.urls)
+            # Unchanged passes can be repeated (and their medians kept); the others cannot.
+            plan = (("baseline", 1, True, 1), ("unchanged (304)", 1, True, repeat),
+                    ("unchanged, no validators (200)", 1, False, repeat), ("changed", 2, True, 1))
+            for name, version, validators, times in plan:
+                steps.append(cycle(name, server, version=version, validators=validators,
+                                   config=config, settings=settings, db=db, engine=engine,
+                                   repeat=times))
+                print(f"  {name}: {steps[-1].wall_s:.2f} s", file=sys.stderr)
+            engine.dispose()
+        steps.extend(parse_probes(server))
+        floors.probe()
+        steps[:0] = floors.steps()
+    finally:
+        server.close()
+
+    by_name = {s.name: s for s in steps}
+    httpx_wall = by_name["floor: bare httpx"].wall_s
+    aiohttp_wall = by_name["floor: bare aiohttp"].wall_s
+    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    transport = getattr(settings, "transport", "httpx")
+    print(f"\n{when} — {machine()}")
+    load = f"load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after"
+    print(f"N = {n} pages, {stats['bytes_v1'] / 1e6:.1f} MB, {args.connections} connections, "
+          f"watcher transport: {transport}, medians of {repeat} (floors: {2 * repeat}), {load}\n")
+    print(table(steps, httpx_wall, aiohttp_wall))
+    print()
+    for ok, text in verdicts(by_name, stats):
+        print(f"- {'✅' if ok else '❌'} {text}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "date": when, "machine": machine(), "n": n, "stats": stats, "transport": transport,
+            "load": load,
+            "steps": [asdict(s) for s in steps],
+        }, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
