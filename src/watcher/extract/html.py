@@ -9,9 +9,9 @@ changes must never become alerts.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 
-import lxml.html
 from lxml import etree
 
 # Elements whose text is never content.
@@ -47,18 +47,33 @@ BLOCK_TAGS = frozenset(
 )
 
 
+# Plain lxml elements (not lxml.html's HtmlElement): the extractors need no HTML
+# helper methods, and the custom element lookup costs a Python call per node.
+# One parser per thread: an lxml parser must not be used by two threads at once.
+_PARSERS = threading.local()
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _empty_document() -> etree._Element:
+    root = etree.Element("html")
+    etree.SubElement(root, "body")
+    return root
+
+
 def parse_html(text: str) -> etree._Element:
     """Parse HTML tolerantly; never raises on broken markup (empty input gives <html/>)."""
     if not text.strip():
-        return lxml.html.fromstring("<html></html>")
+        return _empty_document()
     # lxml refuses str input with an XML encoding declaration; strip it.
-    cleaned = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+    cleaned = _XML_DECLARATION.sub("", text, count=1)
     try:
-        parser = lxml.html.HTMLParser(recover=True, remove_comments=True, huge_tree=False)
-        root = lxml.html.document_fromstring(cleaned, parser=parser)
-    except (etree.ParserError, ValueError):
-        return lxml.html.fromstring("<html></html>")
-    return root
+        parser = getattr(_PARSERS, "parser", None)
+        if parser is None:
+            parser = _PARSERS.parser = etree.HTMLParser(recover=True, remove_comments=True)
+        root = etree.fromstring(cleaned, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return _empty_document()
+    return root if root is not None else _empty_document()
 
 
 def drop_boilerplate(root: etree._Element) -> None:
@@ -98,6 +113,13 @@ def main_content(root: etree._Element) -> etree._Element:
     return root
 
 
+def clean_main(html: str) -> etree._Element:
+    """Parse a page once and return its main column with the boilerplate removed."""
+    root = parse_html(html)
+    drop_boilerplate(root)
+    return main_content(root)
+
+
 def normalize_space(text: str) -> str:
     """NFKC-normalise and collapse runs of whitespace on each line."""
     text = unicodedata.normalize("NFKC", text)
@@ -124,7 +146,9 @@ def block_text(el: etree._Element) -> str:
             parts.append("\n")
 
     walk(el)
-    lines = (normalize_space(line) for line in "".join(parts).split("\n"))
+    # One NFKC and one whitespace pass over the whole text, not one per line.
+    text = _WS.sub(" ", unicodedata.normalize("NFKC", "".join(parts)))
+    lines = (line.strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 

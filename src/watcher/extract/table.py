@@ -28,7 +28,7 @@ from lxml import etree
 from watcher.extract.dates import find_dates
 from watcher.extract.document import Document, Page, Record
 from watcher.extract.grid import Grid, GridCell, build_grid
-from watcher.extract.html import drop_boilerplate, main_content, normalize_space, parse_html
+from watcher.extract.html import clean_main, normalize_space
 from watcher.extract.identity import (
     ColumnKind,
     classify_label,
@@ -41,7 +41,7 @@ from watcher.extract.identity import (
     unique_names,
 )
 from watcher.extract.suspect import page_suspect_reason
-from watcher.extract.text import main_text
+from watcher.extract.text import element_text
 from watcher.extract.yen import find_yen_amounts, unit_multiplier
 
 __all__ = ["extract_tables", "read_tables"]
@@ -55,7 +55,6 @@ _AMOUNT_LABEL = re.compile(
 # Which amount column is "the" amount when there are several.
 _MAX_LABEL = re.compile(r"最大|上限|限度|max", re.IGNORECASE)
 _SUBSIDY_LABEL = re.compile(r"助成|補助|支援|subsid|grant", re.IGNORECASE)
-_TABLE_PARTS = ("thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col")
 # How far before a table a unit note may stand: this many sibling blocks, this many levels up.
 _NOTE_SIBLINGS = 2
 _NOTE_LEVELS = 3
@@ -79,21 +78,24 @@ class _Row:
 
 def extract_tables(page: Page, ignore: tuple[re.Pattern[str], ...] = ()) -> Document:
     """The page's main text and every row of its subsidy tables as Records."""
-    text = main_text(page.text, ignore)
+    main = clean_main(page.text)  # parsed once for both the tables and the text
+    records = tables_in(main)
+    text = element_text(main, ignore)
     return Document(
         kind="table",
         text=text,
-        records=read_tables(page.text),
+        records=records,
         suspect_reason=page_suspect_reason(page.text, text),
     )
 
 
 def read_tables(html: str) -> tuple[Record, ...]:
     """Every row of every subsidy table in the page's main column, in page order."""
-    root = parse_html(html)
-    _protect_table_parts(root)
-    drop_boilerplate(root)
-    main = main_content(root)
+    return tables_in(clean_main(html))
+
+
+def tables_in(main: etree._Element) -> tuple[Record, ...]:
+    """Every row of every subsidy table under an already cleaned main column."""
     tables: list[tuple[str, str, list[_Row]]] = []
     for table in main.iter("table"):
         read = _read_table(table)
@@ -107,18 +109,6 @@ def read_tables(html: str) -> tuple[Record, ...]:
             replace(row.record, table=name, key=key) for key, row in zip(keys, rows, strict=True)
         )
     return tuple(records)
-
-
-def _protect_table_parts(root: etree._Element) -> None:
-    """Drop id/class from rows and cells so boilerplate markers ("header") cannot delete them.
-
-    ``<tr class="table-header">`` is common and would otherwise match the
-    boilerplate pattern for page headers; a table part is never page chrome.
-    """
-    for el in root.iter(*_TABLE_PARTS):
-        for attr in ("id", "class"):
-            if attr in el.attrib:
-                del el.attrib[attr]
 
 
 def _read_table(table: etree._Element) -> tuple[str, str, list[_Row]] | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from watcher.extract.document import Document, Page
-from watcher.extract.html import block_text, drop_boilerplate, main_content, parse_html
+from watcher.extract.html import block_text, clean_main
 from watcher.extract.suspect import page_suspect_reason
 
 
@@ -19,9 +21,12 @@ def apply_ignore(text: str, ignore: tuple[re.Pattern[str], ...]) -> str:
 
 def main_text(html: str, ignore: tuple[re.Pattern[str], ...] = ()) -> str:
     """The normalised main text of an HTML page (NFKC, whitespace collapsed, no boilerplate)."""
-    root = parse_html(html)
-    drop_boilerplate(root)
-    return apply_ignore(block_text(main_content(root)), ignore)
+    return element_text(clean_main(html), ignore)
+
+
+def element_text(main: etree._Element, ignore: tuple[re.Pattern[str], ...] = ()) -> str:
+    """The normalised text of an already cleaned main column."""
+    return apply_ignore(block_text(main), ignore)
 
 
 def extract_text(page: Page, ignore: tuple[re.Pattern[str], ...] = ()) -> Document:
