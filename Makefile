@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test test-all bench lint typecheck clean
+.PHONY: install run demo test test-slow audit bench lint lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ demo: $(STAMP)
 ## test: set up and run the whole test suite
 test: $(STAMP)
 	$(BIN)/pytest
+
+## test-slow: the long reliability variants (many kill seeds, 1,000-source load)
+test-slow: $(STAMP)
+	$(BIN)/pytest -m slow tests/reliability
+
+## audit: known vulnerabilities in requirements.lock (PyPI's data; says so when unreachable)
+audit: $(STAMP)
+	scripts/pip_audit.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
