@@ -26,7 +26,7 @@ from watcher.store.models import (
     SourceRow,
     UTCDateTime,
 )
-from watcher.store.repo import StoredChange, to_stored_change
+from watcher.store.repo import SourceStatus, StoredChange, to_stored_change
 
 GOOD_STATUSES = ("ok", "unchanged", "not_modified")
 OPEN_DELIVERY_STATUSES = ("pending", "sending", "failed", "dead")
@@ -80,42 +80,18 @@ class FilterOptions:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SourceOverview:
-    """A source's configuration, health and counts, for /sources."""
+class SourceOverview(SourceStatus):
+    """A source's configuration and health (SourceStatus) plus its counts, for /sources."""
 
-    id: str
-    name: str
-    agency: str
-    url: str
-    extract: str
-    schedule: str
-    enabled: bool
-    removed: bool
-    last_check_at: datetime | None
-    last_status: str | None
-    last_error: str | None
     last_good_snapshot_id: int | None
-    last_good_at: datetime | None
-    next_due_at: datetime | None
-    failing_since: datetime | None
-    consecutive_failures: int
     change_count: int
     unacknowledged_count: int
     failing_deliveries: int
 
     def to_json(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
         return {
-            "id": self.id, "name": self.name, "agency": self.agency, "url": self.url,
-            "extract": self.extract, "schedule": self.schedule, "enabled": self.enabled,
-            "removed": self.removed, "last_check_at": iso(self.last_check_at),
-            "last_status": self.last_status, "last_error": self.last_error,
+            **SourceStatus.to_json(self),
             "last_good_snapshot_id": self.last_good_snapshot_id,
-            "last_good_at": iso(self.last_good_at), "next_due_at": iso(self.next_due_at),
-            "failing_since": iso(self.failing_since),
-            "consecutive_failures": self.consecutive_failures,
             "change_count": self.change_count, "unacknowledged_count": self.unacknowledged_count,
             "failing_deliveries": self.failing_deliveries,
         }
