@@ -232,8 +232,12 @@ def _parse_source(raw: Any, index: int, path: Path, default_schedule: Schedule) 
     if not SLUG.match(raw["id"]):
         raise fail("id", f"'{raw['id']}' is not a slug (lower-case letters, digits and '-')")
     url = raw["url"].strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "https://[www.meti.go.jp/…": an unclosed IPv6 bracket
+        valid = False
+    if not valid:
         raise fail("url", f"'{url}' is not an http or https URL")
     if raw["extract"] not in EXTRACT_KINDS:
         raise fail("extract", f"unknown kind '{raw['extract']}' (expected one of: {', '.join(EXTRACT_KINDS)})")

@@ -97,8 +97,9 @@ def read_tables(html: str) -> tuple[Record, ...]:
 def tables_in(main: etree._Element) -> tuple[Record, ...]:
     """Every row of every subsidy table under an already cleaned main column."""
     tables: list[tuple[str, str, list[_Row]]] = []
+    headings = _preceding_headings(main)
     for table in main.iter("table"):
-        read = _read_table(table)
+        read = _read_table(table, headings.get(table))
         if read is not None:
             tables.append(read)
     names = unique_names([(name, labels) for name, labels, _ in tables])
@@ -111,7 +112,27 @@ def tables_in(main: etree._Element) -> tuple[Record, ...]:
     return tuple(records)
 
 
-def _read_table(table: etree._Element) -> tuple[str, str, list[_Row]] | None:
+def _preceding_headings(main: etree._Element) -> dict[etree._Element, etree._Element | None]:
+    """Each table's nearest h2–h4 before it in the document, found in one walk.
+
+    An XPath ``preceding::`` per table scans everything before it: quadratic, minutes
+    for a page of a few thousand tables. A heading counts once it has ended, so one
+    that encloses the table is not its title (as with ``preceding::``).
+    """
+    found: dict[etree._Element, etree._Element | None] = {}
+    last: etree._Element | None = None
+    for event, el in etree.iterwalk(main.getroottree().getroot(), events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "end" and tag in ("h2", "h3", "h4"):
+            last = el
+        elif event == "start" and tag == "table":
+            found[el] = last
+    return found
+
+
+def _read_table(
+    table: etree._Element, heading: etree._Element | None = None,
+) -> tuple[str, str, list[_Row]] | None:
     """(identity, joined labels, rows) of a subsidy table, or None for any other table."""
     if next(table.iterdescendants("table"), None) is not None:
         return None  # a layout table; its inner tables are read on their own
@@ -144,7 +165,7 @@ def _read_table(table: etree._Element) -> tuple[str, str, list[_Row]] | None:
             rows.append(read)
     if not rows:
         return None
-    name = _table_name(table, caption, notes)
+    name = _table_name(caption, notes, heading)
     joined = " / ".join(strip_unit_note(label) for label in labels if label)
     return (name or joined, joined, rows)
 
@@ -342,15 +363,14 @@ def _caption(table: etree._Element) -> str:
     return normalize_space(" ".join(caption.itertext())) if caption is not None else ""
 
 
-def _table_name(table: etree._Element, caption: str, notes: list[str]) -> str:
+def _table_name(caption: str, notes: list[str], heading: etree._Element | None) -> str:
     """Caption, else title row, else the nearest preceding h2–h4 heading."""
     for candidate in (caption, *notes):
         name = _clean_title(candidate)
         if name:
             return name
-    headings = table.xpath("preceding::*[self::h2 or self::h3 or self::h4][1]")
-    if headings:
-        return _clean_title(" ".join(headings[0].itertext()))
+    if heading is not None:
+        return _clean_title(" ".join(heading.itertext()))
     return ""
 
 
