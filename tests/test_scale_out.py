@@ -3,6 +3,7 @@ once per period, and a worker killed mid-check loses nothing."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -14,10 +15,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
-from support.db import postgres_base_url, postgres_schema_url
-from support.pageserver import PageServer
 
 from watcher.store.models import Snapshot, SourceRow
+
+from support.db import postgres_base_url, postgres_schema_url
+from support.pageserver import PageServer
 
 pytestmark = pytest.mark.postgres
 
@@ -74,7 +76,7 @@ def test_three_workers_fetch_each_source_once_per_period_and_survive_a_kill(
             times = [t for t in page_server.hit_times(f"/p{i}.html") if window_start <= t <= window_end]
             # three periods: three fetches (four when a period boundary falls just inside the window)
             assert 2 <= len(times) <= 4, (i, times)
-            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(times)]
             assert all(gap > PERIOD_S * 0.7 for gap in gaps), (i, gaps)  # never twice in one period
 
         # Kill a worker in the middle of a check: its lease expires and another worker finishes.

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
-from support.pageserver import PageServer
 
 from watcher.pipeline import utc_now
 from watcher.scheduler import SingleWorkerError, Worker, WorkerOptions
@@ -24,6 +23,8 @@ from watcher.settings import Settings
 from watcher.sources import load_config
 from watcher.store.models import Snapshot, SourceRow
 from watcher.store.schedule import claim_due_sources, heartbeat
+
+from support.pageserver import PageServer
 
 PAGE = ("<html><head><title>{title}</title></head><body><div id='__main_contents'><h1>{title}</h1>"
         "<p>経済産業省は、{title}に関する情報を掲載しています。令和7年11月21日更新。</p></div></body></html>")
@@ -138,7 +139,8 @@ def test_a_run_missed_while_down_is_done_once_not_replayed(tmp_path: Path, sqlit
     assert page_server.hits("/a.html") == 2
     with Session(sqlite_engine) as session:
         row = session.get(SourceRow, "meti-a")
-        assert row is not None and row.next_due_at is not None
+        assert row is not None
+        assert row.next_due_at is not None
         assert timedelta(minutes=9) < row.next_due_at - utc_now() < timedelta(minutes=11)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from support.pageserver import PageServer
 
 from watcher.errors import WatcherError
 from watcher.pipeline import CheckOutcome, accept_suspect, utc_now
@@ -23,6 +22,8 @@ from watcher.runner import pipeline_options, run_check_pass
 from watcher.settings import Settings
 from watcher.sources import Config, parse_config
 from watcher.store import list_changes
+
+from support.pageserver import PageServer
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages" / "meti-semiconductor-plans"
 TEN_ROWS = (PAGES / "change-ten-rows.html").read_text(encoding="utf-8")

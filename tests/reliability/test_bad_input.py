@@ -532,5 +532,5 @@ def test_a_url_with_broken_brackets_is_a_config_error(tmp_path: Path, url: str) 
     path = tmp_path / "sources.toml"
     path.write_text(f'[[sources]]\nid = "meti"\nname = "METI"\nagency = "METI"\nurl = "{url}"\n'
                     f'extract = "table"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="field 'url': .* is not an http or https URL"):
+    with pytest.raises(ConfigError, match=r"field 'url': .* is not an http or https URL"):
         load_config(path)
