@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     digest_empty: bool = False
     digest_dir: Path = Path("./digests")
     unhealthy_after: int = 3
+    # How long a claimed delivery stays reserved for its sender (a crashed sender's
+    # deliveries are sent again after it; see docs/NOTIFICATIONS.md).
+    delivery_lease_s: float = Field(default=300.0, gt=0)
     # Admin page (issue 6)
     admin_user: str = "admin"
     admin_password: SecretStr | None = None

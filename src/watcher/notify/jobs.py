@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -36,7 +36,13 @@ def notify_once(
     if channels is None:
         channels = build_channels(settings, tz=tz, sleep=time.sleep)
     clock = utc_now if now is None else (lambda: moment)
-    return dispatch(engine, channels, policy=policy or RetryPolicy(), clock=clock, worker=worker)
+    return dispatch(engine, channels, policy=policy or retry_policy(settings), clock=clock,
+                    worker=worker)
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """The outbox policy, with the claim lease from the settings."""
+    return RetryPolicy(lease=timedelta(seconds=settings.delivery_lease_s))
 
 
 def scheduler_jobs(
@@ -48,9 +54,10 @@ def scheduler_jobs(
     """
     channels = build_channels(settings, tz=tz, sleep=time.sleep)
     at = parse_digest_time(settings.digest_time)
+    policy = retry_policy(settings)
 
     def dispatch_now() -> DispatchReport:
-        report = dispatch(engine, channels, worker=worker)
+        report = dispatch(engine, channels, policy=policy, worker=worker)
         if report.messages_sent or report.failed or report.dead:
             log.info("outbox: %s", report.summary())
         return report
