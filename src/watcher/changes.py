@@ -34,6 +34,9 @@ class Change:
     table: str | None = None
     amount_yen: int | None = None
     previous_amount_yen: int | None = None
+    # The amounts as the page wrote them (約501億円, 事項要求), for display beside the integers.
+    amount_text: str | None = None
+    previous_amount_text: str | None = None
     url: str | None = None
     before: tuple[tuple[str, str], ...] | None = None
     after: tuple[tuple[str, str], ...] | None = None
@@ -43,6 +46,8 @@ class Change:
         """The parts of a change that are stored as one JSON column."""
         return {
             "table": self.table,
+            "amount_text": self.amount_text,
+            "previous_amount_text": self.previous_amount_text,
             "before": [list(c) for c in self.before] if self.before is not None else None,
             "after": [list(c) for c in self.after] if self.after is not None else None,
             "diff": [list(d) for d in self.diff] if self.diff is not None else None,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,7 @@ from rich.text import Text
 
 from watcher.changes import ChangeKind
 from watcher.extract.document import Document
-from watcher.extract.yen import find_yen_amounts, format_oku
+from watcher.extract.yen import find_yen_amounts, format_oku, format_oku_as_written
 from watcher.notify.render import SlackMessage, kind_label
 from watcher.store.imports import SnapshotLine
 from watcher.store.repo import StoredChange
@@ -62,17 +61,12 @@ def amount_cell(change: StoredChange) -> str:
     """4,760億円; (none) → 1,500億円 for an amount change; amounts named in a link's title."""
     new, old = change.amount_yen, change.previous_amount_yen
 
-    def shown(amount: int) -> str:
-        # The summary keeps the page's 約 (about); the integer alone cannot.
-        figure = format_oku(amount)
-        return f"約{figure}" if f"約{figure}" in change.summary else figure
-
     if change.kind == ChangeKind.AMOUNT_CHANGED:
-        before = shown(old) if old is not None else "(none)"
-        after = shown(new) if new is not None else "(none)"
+        before = format_oku_as_written(old, change.previous_amount_text) if old is not None else "(none)"
+        after = format_oku_as_written(new, change.amount_text) if new is not None else "(none)"
         return f"{before} → {after}"
     if new is not None:
-        return shown(new)
+        return format_oku_as_written(new, change.amount_text)
     if change.kind in (ChangeKind.LINK_ADDED, ChangeKind.LINK_REMOVED) and change.entity:
         return ", ".join(format_oku(a.yen) for a in find_yen_amounts(change.entity))
     return ""
@@ -81,8 +75,7 @@ def amount_cell(change: StoredChange) -> str:
 def _record_amount(amount_yen: int | None, amount_text: str | None) -> str:
     if amount_yen is None:
         return clip(amount_text or "", 20)
-    approximate = "約" in unicodedata.normalize("NFKC", amount_text or "")
-    return ("約" if approximate else "") + format_oku(amount_yen)
+    return format_oku_as_written(amount_yen, amount_text)
 
 
 def timeline_rows(

@@ -33,7 +33,12 @@ from watcher.extract.identity import (
     strip_footnotes,
     strip_unit_note,
 )
-from watcher.extract.yen import format_billions, format_delta_oku, format_oku
+from watcher.extract.yen import (
+    format_billions,
+    format_delta_oku,
+    format_oku,
+    format_oku_as_written,
+)
 
 __all__ = ["KEY_SEPARATOR", "compare_records", "entity_key"]
 
@@ -50,7 +55,6 @@ _SNIPPET_WIDTH = 48
 _SNIPPET_CONTEXT = 12
 _WS = re.compile(r"\s+")
 _COMPANY_FORMS = re.compile(r"株式会社|合同会社|有限会社|\((?:株|同|有)\)")
-_APPROX = re.compile(r"約|およそ|概ね|approx|about|around", re.IGNORECASE)
 _DEFAULT_AMOUNT_LABEL = "金額"
 
 
@@ -223,6 +227,7 @@ def _added(side: _Side) -> Change:
         entity_key=entity_key(record),
         table=record.table,
         amount_yen=record.amount_yen,
+        amount_text=record.amount_text,
         after=record.cells,
     )
 
@@ -238,6 +243,7 @@ def _total_appeared(side: _Side) -> Change | None:
         entity_key=entity_key(record),
         table=record.table,
         amount_yen=record.amount_yen,
+        amount_text=record.amount_text,
         after=record.cells,
     )
 
@@ -251,6 +257,7 @@ def _removed(side: _Side) -> Change:
         entity_key=entity_key(record),
         table=record.table,
         amount_yen=record.amount_yen,
+        amount_text=record.amount_text,
         before=record.cells,
     )
 
@@ -272,6 +279,8 @@ def _changed(before: _Side, after: _Side) -> Change | None:
             table=new.table,
             amount_yen=new.amount_yen,
             previous_amount_yen=old.amount_yen,
+            amount_text=new.amount_text,
+            previous_amount_text=old.amount_text,
             before=old.cells,
             after=new.cells,
         )
@@ -289,6 +298,8 @@ def _changed(before: _Side, after: _Side) -> Change | None:
         table=new.table,
         amount_yen=new.amount_yen,
         previous_amount_yen=old.amount_yen,
+        amount_text=new.amount_text,
+        previous_amount_text=old.amount_text,
         before=old.cells,
         after=new.cells,
     )
@@ -347,10 +358,7 @@ def _yen(amount: int | None, text: str | None = None) -> str:
         if text and "事項要求" in text:
             return "事項要求 (no amount yet)"
         return "(no amount)"
-    approx = (
-        "約" if text is not None and _APPROX.search(unicodedata.normalize("NFKC", text)) else ""
-    )
-    return f"{approx}{format_oku(amount)}"
+    return format_oku_as_written(amount, text)
 
 
 def _amount_phrase(record: Record) -> str:

@@ -572,6 +572,21 @@ def format_billions(yen: int) -> str:
     return sign + body
 
 
+_APPROXIMATE = re.compile(r"約|およそ|概ね|approx|about|around", re.IGNORECASE)
+
+
+def format_oku_as_written(yen: int, written: str | None) -> str:
+    """format_oku() keeping the page's 約 (about) when the amount was written as approximate.
+
+    >>> format_oku_as_written(50_100_000_000, "約501億円")
+    '約501億円'
+    >>> format_oku_as_written(476_000_000_000, "4,760億円※1")
+    '4,760億円'
+    """
+    approximate = written is not None and _APPROXIMATE.search(unicodedata.normalize("NFKC", written))
+    return ("約" if approximate else "") + format_oku(yen)
+
+
 def format_delta_oku(delta: int) -> str:
     """A signed change in 億円 style: +3,330億円, −1,000億円, ±0円."""
     if delta == 0:

@@ -113,6 +113,17 @@ class StoredChange:
     source_url: str
     details: dict[str, Any]
 
+    @property
+    def amount_text(self) -> str | None:
+        """The amount after the change as the page wrote it (kept in the details)."""
+        value = self.details.get("amount_text")
+        return value if isinstance(value, str) else None
+
+    @property
+    def previous_amount_text(self) -> str | None:
+        value = self.details.get("previous_amount_text")
+        return value if isinstance(value, str) else None
+
     def to_json(self) -> dict[str, Any]:
         delta = (
             self.amount_yen - self.previous_amount_yen
