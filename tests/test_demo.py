@@ -142,7 +142,7 @@ def test_amounts_read_as_meti_writes_them() -> None:
     from datetime import UTC, datetime
 
     from watcher.demo.show import amount_cell
-    from watcher.store.repo import StoredChange
+    from watcher.store.changes import StoredChange
 
     def change(kind: str, amount: int | None, previous: int | None = None,
                entity: str = "x") -> StoredChange:

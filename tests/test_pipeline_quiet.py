@@ -15,8 +15,8 @@ from watcher.runner import run_check_pass
 from watcher.settings import Settings
 from watcher.sources import Config, parse_config
 from watcher.store import CheckRecord, load_source_states, record_check, sync_sources
+from watcher.store.checks import record_quiet_checks
 from watcher.store.models import Snapshot, SourceRow
-from watcher.store.repo import record_quiet_checks
 
 from support.pageserver import PageServer
 

@@ -27,7 +27,7 @@ from watcher.extract import Document, Page, extract
 from watcher.fetch import Fetcher, FetchRequest, FetchResult
 from watcher.sources import Config, Source
 from watcher.store import CheckRecord, SourceState, load_document, load_source_states, record_check
-from watcher.store.repo import HealthTransition, record_quiet_checks
+from watcher.store.checks import HealthTransition, record_quiet_checks
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +328,7 @@ def accept_suspect(source: Source, *, engine: Engine, options: PipelineOptions, 
     seen unchanged ``accept_suspect_after`` times.
     """
     from watcher.errors import WatcherError
-    from watcher.store.repo import latest_suspect
+    from watcher.store.checks import latest_suspect
 
     with Session(engine) as session, session.begin():
         state = load_source_states(session=session, source_ids=[source.id]).get(source.id)

@@ -16,14 +16,8 @@ from hypothesis import strategies as st
 from watcher.changes import ChangeKind
 from watcher.diff.records import compare_records
 from watcher.extract.document import Page, Record
-from watcher.extract.pdf import (
-    MAX_PAGES,
-    TableRows,
-    TextLine,
-    extract_pdf,
-    label_key,
-    line_items,
-)
+from watcher.extract.pdf import MAX_PAGES, extract_pdf
+from watcher.extract.pdf_items import TableRows, TextLine, label_key, line_items
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "src/watcher/demo_data/pages/meti-budget-fy2026-pdf"

@@ -11,14 +11,9 @@ from sqlmodel import Session, col, select
 
 from watcher.changes import Change, ChangeKind
 from watcher.notify import Links
+from watcher.store.changes import StoredChange
+from watcher.store.checks import CheckRecord, HealthTransition, RecordedCheck, record_check
 from watcher.store.models import Delivery, SourceRow
-from watcher.store.repo import (
-    CheckRecord,
-    HealthTransition,
-    RecordedCheck,
-    StoredChange,
-    record_check,
-)
 
 # 2025-11-21 09:00 JST: the morning METI selected Rapidus's plan.
 T0 = datetime(2025, 11, 21, 0, 0, tzinfo=UTC)

@@ -159,7 +159,7 @@ def test_an_oserror_while_writing_the_blob_fails_the_check_cleanly(
     sqlite_engine: Engine, page_server: PageServer, monkeypatch: pytest.MonkeyPatch,
     figures: Figures,
 ) -> None:
-    import watcher.store.repo as repo
+    import watcher.store.checks as repo
 
     config = plans_sites(page_server, 2)
     check_pass(config, sqlite_engine)

@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from watcher.store.admin import AmountPoint, SourceOverview
-from watcher.store.repo import StoredChange
+from watcher.store.changes import StoredChange
 from watcher.web.auth import is_loopback_host
 from watcher.web.charts import step_chart
 from watcher.web.feed import atom_feed

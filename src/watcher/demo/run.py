@@ -35,8 +35,8 @@ from watcher.notify.render import Links, SlackMessage, local_time, render_change
 from watcher.pipeline import CheckOutcome, PipelineOptions
 from watcher.sources import Config
 from watcher.store import list_changes, load_document, make_engine, upgrade
+from watcher.store.changes import StoredChange
 from watcher.store.imports import SnapshotLine, snapshot_lines
-from watcher.store.repo import StoredChange
 
 log = logging.getLogger(__name__)
 

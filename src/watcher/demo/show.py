@@ -23,8 +23,8 @@ from watcher.changes import ChangeKind
 from watcher.extract.document import Document
 from watcher.extract.yen import find_yen_amounts, format_oku, format_oku_as_written
 from watcher.notify.render import SlackMessage, kind_label
+from watcher.store.changes import StoredChange
 from watcher.store.imports import SnapshotLine
-from watcher.store.repo import StoredChange
 
 JST = ZoneInfo("Asia/Tokyo")
 ITEM_CLIP = 56

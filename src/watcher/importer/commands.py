@@ -31,20 +31,10 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def _global(ctx: typer.Context, name: str) -> object:
-    """A global option (--config, --log-level) as given on this command line.
+def _config(settings: Settings) -> Config:
+    from watcher.app_context import load_sources
 
-    Read from the command's context rather than watcher.cli's module state, which is a
-    second, unset copy when the CLI runs as `python -m watcher.cli`.
-    """
-    return ctx.find_root().params.get(name)
-
-
-def _config(ctx: typer.Context, settings: Settings) -> Config:
-    from watcher.sources import load_config
-
-    given = _global(ctx, "config")
-    return load_config(given if isinstance(given, Path) else settings.config)
+    return load_sources(settings)
 
 
 def _progress(console: Console) -> Callable[[ImportItem, CheckOutcome | None, str], None]:
@@ -63,7 +53,6 @@ def _progress(console: Console) -> Callable[[ImportItem, CheckOutcome | None, st
 
 
 def import_warc(
-    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="WARC files (.warc or .warc.gz), e.g. from the Internet Archive or `wget --warc-file`.")],
     source: Annotated[str | None, typer.Option("--source", "-s", help="Give the captures to this source id instead of matching by URL (for crawls of a copy, e.g. on localhost).")] = None,
     url: Annotated[str | None, typer.Option("--url", help="With --source: the address whose captures to use when the files hold several.")] = None,
@@ -72,18 +61,18 @@ def import_warc(
     """Import archived captures as history: snapshots and changes dated at each capture, never alerted."""
     from rich.console import Console
 
-    from watcher.cli import _engine, _settings
+    from watcher.app_context import open_engine, read_settings
     from watcher.importer.core import import_archives, read_archives
     from watcher.runner import pipeline_options
     from watcher.store.models import utcnow
 
     if url is not None and source is None:
         raise ConfigError("--url needs --source (the source the captures belong to)")
-    settings = _settings()
-    config = _config(ctx, settings)
+    settings = read_settings()
+    config = _config(settings)
     # Every file is read before the database is opened: a wrong file writes nothing.
     archives = read_archives(files, config=config, source_id=source, url=url)
-    engine = _engine(settings)
+    engine = open_engine(settings)
     out = Console(stderr=True)
     report = import_archives(archives, config=config, engine=engine,
                              options=pipeline_options(config, settings), now=utcnow(),
@@ -96,7 +85,6 @@ def import_warc(
 
 
 def import_wayback(
-    ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="The page's address, as the Wayback Machine knows it.")],
     since: Annotated[str, typer.Option("--from", help="First year or date (2022, 2022-06, 2022-06-20).")] = "1996",
     until: Annotated[str, typer.Option("--to", help="Last year or date, inclusive.")] = "2100",
@@ -109,7 +97,7 @@ def import_wayback(
     from rich.console import Console
     from sqlmodel import Session
 
-    from watcher.cli import _engine, _settings
+    from watcher.app_context import open_engine, read_settings
     from watcher.importer.core import url_key
     from watcher.runner import pipeline_options
     from watcher.store import sync_sources
@@ -119,8 +107,8 @@ def import_wayback(
     first, last = check_timestamp(since, "--from"), check_timestamp(until, "--to")
     if delay < 0 or limit < 1:
         raise ConfigError("--delay must not be negative and --limit must be at least 1")
-    settings = _settings()
-    config = _config(ctx, settings)
+    settings = read_settings()
+    config = _config(settings)
     if source is not None:
         chosen = config.source(source)
     else:
@@ -128,7 +116,7 @@ def import_wayback(
         if not matches:
             raise ConfigError(f"no source in {config.path} has the URL {url}: name one with --source")
         chosen = matches[0]
-    engine = _engine(settings)
+    engine = open_engine(settings)
     with Session(engine) as session, session.begin():
         sync_sources(session=session, config=config, now=utcnow())
     out = Console(stderr=True)
@@ -148,7 +136,6 @@ def import_wayback(
 
 
 def demo(
-    ctx: typer.Context,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after writing the digest; do not start the admin page.")] = False,
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo writes its database, WARC and digest.")] = Path("demo"),
     port: Annotated[int, typer.Option("--port", help="Port of the admin page.")] = 8000,
@@ -158,9 +145,10 @@ def demo(
 
     from rich.console import Console
 
+    from watcher import app_context
     from watcher.demo.run import DemoOptions, run_demo, serve_admin
 
-    if str(_global(ctx, "log_level") or "INFO").upper() == "INFO":
+    if app_context.options.log_level.upper() == "INFO":
         # The demo tells its own story on stdout; the per-check log lines would only repeat it.
         logging.getLogger("watcher").setLevel(logging.WARNING)
 

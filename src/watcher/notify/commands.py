@@ -1,4 +1,4 @@
-"""`watcher notify`, `watcher digest` and `watcher deliveries` (registered by watcher.cli)."""
+"""`watcher notify`, `watcher digest` and `watcher deliveries` (registered by watcher.cli; context from watcher.app_context)."""
 
 from __future__ import annotations
 
@@ -34,15 +34,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _context() -> tuple[Settings, Engine, ZoneInfo]:
-    # The CLI's own helpers: one place reads settings, sources.toml and the database.
-    from watcher.cli import _config, _engine, _settings, state
-    from watcher.notify.render import JST
+    from watcher.app_context import open_engine, read_settings, timezone
 
-    settings = _settings()
-    tz = JST
-    if (state.config_path or settings.config).exists():
-        tz = _config(settings).timezone
-    return settings, _engine(settings), tz
+    settings = read_settings()
+    return settings, open_engine(settings), timezone(settings)
 
 
 def notify_after_check(settings: Settings, engine: Engine, config: Config) -> None:

@@ -35,6 +35,7 @@ from watcher.notify.render import (
     yen_text,
 )
 from watcher.store import list_source_statuses
+from watcher.store.changes import StoredChange
 from watcher.store.outbox import (
     DigestInfo,
     changes_between,
@@ -42,7 +43,7 @@ from watcher.store.outbox import (
     find_digest,
     previous_digest,
 )
-from watcher.store.repo import SourceStatus, StoredChange
+from watcher.store.sources import SourceStatus
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from watcher.changes import ChangeKind
 from watcher.extract.yen import format_billions, format_delta_oku, format_oku
+from watcher.store.changes import StoredChange
 from watcher.store.outbox import HealthAlert
-from watcher.store.repo import StoredChange
 
 JST = ZoneInfo("Asia/Tokyo")
 MAX_ITEMS = 20  # changes listed in one message; the rest become "…and N more" (Slack: 50 blocks)

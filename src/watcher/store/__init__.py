@@ -1,16 +1,13 @@
 """The store: SQLModel tables, the engine, and repository functions (the only SQL)."""
 
+from watcher.store.changes import StoredChange, list_changes
+from watcher.store.checks import CheckRecord, load_document, record_check
 from watcher.store.db import ensure_schema, make_engine, redact_url, upgrade
-from watcher.store.repo import (
-    CheckRecord,
+from watcher.store.sources import (
     SourceState,
     SourceStatus,
-    StoredChange,
-    list_changes,
     list_source_statuses,
-    load_document,
     load_source_states,
-    record_check,
     sync_sources,
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -26,6 +27,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_utc(expr: Any) -> Any:
+    """An aggregate of a time column read back through UTCDateTime (SQLite returns text)."""
+    return sa.type_coerce(expr, UTCDateTime())
 
 
 def utcnow() -> datetime:

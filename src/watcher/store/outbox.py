@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from watcher.store.changes import StoredChange, to_stored_change
 from watcher.store.models import ChangeRow, Delivery, Digest, HealthEvent, Snapshot, SourceRow
-from watcher.store.repo import StoredChange, to_stored_change
 
 UNSENT = ("pending", "failed", "sending")
 STATUSES = ("pending", "sending", "sent", "failed", "dead")

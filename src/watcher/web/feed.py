@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
-from watcher.store.repo import StoredChange
+from watcher.store.changes import StoredChange
 from watcher.web.views import billions, delta, oku, printable, safe_href
 
 ATOM = "http://www.w3.org/2005/Atom"

@@ -1,10 +1,11 @@
-"""Repository functions: every read and write the other stages need, keyword-only."""
+"""Writing checks: blob, snapshot, changes, queued deliveries and the source's new state in the
+caller's transaction; and reading a snapshot's document or the newest suspect one back."""
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,33 +15,8 @@ from sqlmodel import Session, col, select
 
 from watcher.changes import Change
 from watcher.extract.document import Document
-from watcher.sources import Config
-from watcher.store.blobs import compress, pack_document, unpack_document
-from watcher.store.models import (
-    Blob,
-    ChangeRow,
-    Delivery,
-    HealthEvent,
-    Snapshot,
-    SourceRow,
-)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceState:
-    """What the pipeline needs to know about a source before checking it."""
-
-    source_id: str
-    last_good_snapshot_id: int | None
-    last_good_hash: str | None
-    etag: str | None
-    last_modified: str | None
-    consecutive_failures: int
-    failing_since: datetime | None
-    unhealthy_notified: bool
-    suspect_hash: str | None
-    suspect_count: int
-    last_error: str | None = None
+from watcher.store.blobs import compress, decompress, pack_document, unpack_document
+from watcher.store.models import Blob, ChangeRow, Delivery, HealthEvent, Snapshot, SourceRow
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,149 +64,6 @@ class CheckRecord:
 class RecordedCheck:
     snapshot_id: int
     change_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredChange:
-    """A change as read back: the JSON contract of `watcher changes --json` and the API."""
-
-    id: int
-    source: str
-    agency: str
-    source_name: str
-    kind: str
-    entity: str | None
-    amount_yen: int | None
-    previous_amount_yen: int | None
-    url: str | None
-    detected_at: datetime
-    summary: str
-    table: str | None
-    snapshot_id: int
-    previous_snapshot_id: int | None
-    acknowledged_at: datetime | None
-    imported: bool
-    source_url: str
-    details: dict[str, Any]
-
-    @property
-    def amount_text(self) -> str | None:
-        """The amount after the change as the page wrote it (kept in the details)."""
-        value = self.details.get("amount_text")
-        return value if isinstance(value, str) else None
-
-    @property
-    def previous_amount_text(self) -> str | None:
-        value = self.details.get("previous_amount_text")
-        return value if isinstance(value, str) else None
-
-    def to_json(self) -> dict[str, Any]:
-        delta = (
-            self.amount_yen - self.previous_amount_yen
-            if self.amount_yen is not None and self.previous_amount_yen is not None
-            else None
-        )
-        return {
-            "id": self.id,
-            "source": self.source,
-            "agency": self.agency,
-            "source_name": self.source_name,
-            "kind": self.kind,
-            "entity": self.entity,
-            "amount_yen": self.amount_yen,
-            "previous_amount_yen": self.previous_amount_yen,
-            "delta_yen": delta,
-            "url": self.url,
-            "source_url": self.source_url,
-            "table": self.table,
-            "detected_at": self.detected_at.isoformat(),
-            "summary": self.summary,
-            "snapshot_id": self.snapshot_id,
-            "previous_snapshot_id": self.previous_snapshot_id,
-            "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
-            "imported": self.imported,
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceStatus:
-    """A source's schedule and health, for `watcher sources` and the admin page."""
-
-    id: str
-    name: str
-    agency: str
-    url: str
-    extract: str
-    schedule: str
-    enabled: bool
-    removed: bool
-    last_check_at: datetime | None
-    last_status: str | None
-    last_error: str | None
-    last_good_at: datetime | None
-    next_due_at: datetime | None
-    failing_since: datetime | None
-    consecutive_failures: int
-
-    def to_json(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "id": self.id, "name": self.name, "agency": self.agency, "url": self.url,
-            "extract": self.extract, "schedule": self.schedule, "enabled": self.enabled,
-            "removed": self.removed, "last_check_at": iso(self.last_check_at),
-            "last_status": self.last_status, "last_error": self.last_error,
-            "last_good_at": iso(self.last_good_at), "next_due_at": iso(self.next_due_at),
-            "failing_since": iso(self.failing_since),
-            "consecutive_failures": self.consecutive_failures,
-        }
-
-
-def sync_sources(*, session: Session, config: Config, now: datetime) -> None:
-    """Upsert sources.toml into the sources table; sources no longer listed are marked removed."""
-    rows = {row.id: row for row in session.exec(select(SourceRow)).all()}
-    for source in config.sources:
-        row = rows.pop(source.id, None)
-        config_json = json.dumps(source.config_json(), ensure_ascii=False, sort_keys=True)
-        if row is None:
-            row = SourceRow(id=source.id, name=source.name, agency=source.agency, url=source.url,
-                            extract=source.extract, schedule=source.schedule.text,
-                            enabled=source.enabled, config_json=config_json, created_at=now,
-                            next_due_at=now)
-            session.add(row)
-            continue
-        wanted = (source.name, source.agency, source.url, source.extract, source.schedule.text,
-                  source.enabled, config_json, None)
-        if wanted == (row.name, row.agency, row.url, row.extract, row.schedule, row.enabled,
-                      row.config_json, row.removed_at):
-            continue  # untouched, so the flush has nothing to compare (every pass syncs)
-        if row.schedule != source.schedule.text or row.removed_at is not None:
-            row.next_due_at = now
-        row.name, row.agency, row.url = source.name, source.agency, source.url
-        row.extract, row.schedule, row.enabled = source.extract, source.schedule.text, source.enabled
-        row.config_json, row.removed_at = config_json, None
-        session.add(row)
-    for row in rows.values():
-        if row.removed_at is None:
-            row.removed_at = now
-            session.add(row)
-
-
-def load_source_states(*, session: Session, source_ids: Iterable[str]) -> dict[str, SourceState]:
-    ids = list(source_ids)
-    rows = session.exec(select(SourceRow).where(col(SourceRow.id).in_(ids))).all()
-    return {row.id: _state(row) for row in rows}
-
-
-def _state(row: SourceRow) -> SourceState:
-    return SourceState(
-        source_id=row.id, last_good_snapshot_id=row.last_good_snapshot_id,
-        last_good_hash=row.last_good_hash, etag=row.etag, last_modified=row.last_modified,
-        consecutive_failures=row.consecutive_failures, failing_since=row.failing_since,
-        unhealthy_notified=row.unhealthy_notified, suspect_hash=row.suspect_hash,
-        suspect_count=row.suspect_count, last_error=row.last_error,
-    )
 
 
 def load_document(*, session: Session, snapshot_id: int) -> Document | None:
@@ -366,7 +199,11 @@ def _source_params(check: CheckRecord, values: dict[str, Any]) -> dict[str, Any]
 
 
 _INSERT_SNAPSHOT = sa.insert(Snapshot.__table__)  # type: ignore[attr-defined]
+
+
 _INSERT_BLOB = sa.insert(Blob.__table__)  # type: ignore[attr-defined]
+
+
 _BLOB_EXISTS = sa.select(Blob.__table__.c.hash).where(  # type: ignore[attr-defined]
     Blob.__table__.c.hash == sa.bindparam("hash"))  # type: ignore[attr-defined]
 
@@ -384,58 +221,6 @@ def _source_update(keys: tuple[str, ...]) -> sa.Update:
         .where(table.c.id == sa.bindparam("v_source_id", type_=table.c.id.type))
         .values({key: sa.bindparam(f"v_{key}", type_=table.c[key].type) for key in keys})
     )
-
-
-def list_changes(
-    *,
-    session: Session,
-    source_ids: Sequence[str] = (),
-    since: datetime | None = None,
-    kinds: Sequence[str] = (),
-    limit: int | None = None,
-    newest_first: bool = False,
-) -> list[StoredChange]:
-    query = select(ChangeRow, SourceRow).join(SourceRow, col(SourceRow.id) == ChangeRow.source_id)
-    if source_ids:
-        query = query.where(col(ChangeRow.source_id).in_(source_ids))
-    if since is not None:
-        query = query.where(col(ChangeRow.detected_at) >= since)
-    if kinds:
-        query = query.where(col(ChangeRow.kind).in_(kinds))
-    order = [col(ChangeRow.detected_at), col(ChangeRow.id)]
-    query = query.order_by(*(o.desc() for o in order) if newest_first else order)
-    if limit is not None:
-        query = query.limit(limit)
-    return [to_stored_change(change, source) for change, source in session.exec(query).all()]
-
-
-def to_stored_change(row: ChangeRow, source: SourceRow) -> StoredChange:
-    assert row.id is not None
-    return StoredChange(
-        id=row.id, source=row.source_id, agency=source.agency, source_name=source.name,
-        kind=row.kind, entity=row.entity, amount_yen=row.amount_yen,
-        previous_amount_yen=row.previous_amount_yen, url=row.url, detected_at=row.detected_at,
-        summary=row.summary, table=row.table_name, snapshot_id=row.snapshot_id,
-        previous_snapshot_id=row.previous_snapshot_id, acknowledged_at=row.acknowledged_at,
-        imported=row.imported, source_url=source.url, details=json.loads(row.details or "{}"),
-    )
-
-
-def list_source_statuses(*, session: Session, include_removed: bool = False) -> list[SourceStatus]:
-    query = select(SourceRow).order_by(col(SourceRow.id))
-    if not include_removed:
-        query = query.where(col(SourceRow.removed_at).is_(None))
-    return [
-        SourceStatus(
-            id=row.id, name=row.name, agency=row.agency, url=row.url, extract=row.extract,
-            schedule=row.schedule, enabled=row.enabled, removed=row.removed_at is not None,
-            last_check_at=row.last_check_at, last_status=row.last_status,
-            last_error=row.last_error, last_good_at=row.last_good_at,
-            next_due_at=row.next_due_at, failing_since=row.failing_since,
-            consecutive_failures=row.consecutive_failures,
-        )
-        for row in session.exec(query).all()
-    ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -460,8 +245,6 @@ def latest_suspect(*, session: Session, source_id: str, after_snapshot_id: int |
         return None
     body = None
     if row.blob_hash:
-        from watcher.store.blobs import decompress
-
         blob = session.get(Blob, row.blob_hash)
         body = decompress(blob.data) if blob else None
     return SuspectSnapshot(snapshot_id=row.id, fetched_at=row.fetched_at, reason=row.error,
