@@ -73,7 +73,7 @@ def test_demo_without_serving_prints_the_timeline_and_writes_the_digest(tmp_path
 def test_with_a_webhook_every_message_reaches_slack(tmp_path: Path) -> None:
     with SlackStandIn() as slack:
         result = run_demo(DemoOptions(directory=tmp_path / "demo", serve=False,
-                                      slack_webhook_url=slack.webhook_url),
+                                      slack_webhook_url=slack.url),
                           console=Console(file=io.StringIO(), width=200))
         received = slack.accepted
 

@@ -59,7 +59,7 @@ def test_three_workers_fetch_each_source_once_per_period_and_survive_a_kill(
     config.write_text("\n".join(blocks), encoding="utf-8")
     slack = SlackStandIn().start()
     env = {**os.environ, "WATCHER_DATABASE_URL": pg_url, "WATCHER_MIN_HOST_DELAY_S": "0",
-           "WATCHER_PER_HOST": "10", "WATCHER_SLACK_WEBHOOK_URL": slack.webhook_url,
+           "WATCHER_PER_HOST": "10", "WATCHER_SLACK_WEBHOOK_URL": slack.url,
            # the killed worker may hold claimed deliveries: let their lease expire quickly
            "WATCHER_DELIVERY_LEASE_S": "3"}
     subprocess.run([sys.executable, "-m", "watcher.cli", "db", "upgrade"], env=env, check=True,

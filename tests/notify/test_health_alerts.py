@@ -56,7 +56,7 @@ def test_three_bad_checks_send_one_unhealthy_alert_and_healing_sends_one_recover
     engine: Engine, page_server: PageServer, slack: SlackStandIn,
 ) -> None:
     settings = Settings(database_url=str(engine.url), min_host_delay_s=0.0,
-                        slack_webhook_url=slack.webhook_url, public_url="https://watcher.example.jp")
+                        slack_webhook_url=slack.url, public_url="https://watcher.example.jp")
     config = config_for(page_server.url("/cloud.html"))
     page_server.serve("/cloud.html", PAGE, validators=False)
     assert check_and_notify(config, engine, settings) == "ok"

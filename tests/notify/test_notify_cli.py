@@ -62,7 +62,7 @@ def a_dead_alert(engine: Engine) -> int:
                    at=NOW - timedelta(days=2))
     closed = SlackStandIn().start()
     closed.stop()
-    channel = SlackChannel(WebhookSender(closed.webhook_url), links=LINKS)
+    channel = SlackChannel(WebhookSender(closed.url), links=LINKS)
     dispatch(engine, {"slack": channel}, clock=lambda: NOW)  # two days old: dead on failure
     (delivery,) = deliveries(engine)
     assert delivery.status == "dead"
@@ -97,7 +97,7 @@ def test_deliveries_retry_dead_queues_them_again_and_notify_sends_them(
     assert f"queued again: 1 delivery(ies) ({delivery_id})" in retried.output
     assert [d.status for d in deliveries(sqlite_engine)] == ["pending"]
 
-    sent = run("notify", WATCHER_SLACK_WEBHOOK_URL=slack.webhook_url)
+    sent = run("notify", WATCHER_SLACK_WEBHOOK_URL=slack.url)
     assert sent.exit_code == 0, sent.output
     assert "sent 1 message(s) (1 delivery(ies)), 0 failed, 0 dead" in sent.stdout
     assert len(slack.accepted) == 1
@@ -120,7 +120,7 @@ def test_check_no_notify_queues_and_notify_sends(
         '[[sources]]\nid = "meti-ai-semiconductor-framework"\nname = "METI — AI・半導体産業基盤強化フレーム"\n'
         f'agency = "METI"\nurl = "{page_server.url("/frame.html")}"\nextract = "text"\n',
         encoding="utf-8")
-    hook = {"WATCHER_SLACK_WEBHOOK_URL": slack.webhook_url}
+    hook = {"WATCHER_SLACK_WEBHOOK_URL": slack.url}
     assert run("check", **hook).exit_code == 0
     page_server.serve("/frame.html", page.format("<p>Rapidus株式会社の計画を選定しました。</p>"),
                       validators=False)

@@ -108,7 +108,7 @@ def kill_at_pause(args: list[str], *, env: dict[str, str], hook: str, cwd: Path)
 def test_a_check_killed_between_queueing_and_sending_alerts_once_after_restart(
     tmp_path: Path, site: Path, page_server: PageServer, slack: SlackStandIn,
 ) -> None:
-    env = environment(tmp_path, site, slack_webhook_url=slack.webhook_url)
+    env = environment(tmp_path, site, slack_webhook_url=slack.url)
     engine = check_in_process(env)  # the baseline
     page_server.serve("/frame.html", CHANGED, validators=False)
 
@@ -134,7 +134,7 @@ def test_a_check_killed_between_queueing_and_sending_alerts_once_after_restart(
 def test_the_one_duplicate_window_is_after_slack_accepted_and_before_the_mark(
     tmp_path: Path, site: Path, page_server: PageServer, slack: SlackStandIn,
 ) -> None:
-    env = environment(tmp_path, site, slack_webhook_url=slack.webhook_url)
+    env = environment(tmp_path, site, slack_webhook_url=slack.url)
     engine = check_in_process(env)
     page_server.serve("/frame.html", CHANGED, validators=False)
 

@@ -31,7 +31,7 @@ from watcher.notify.slack import WebhookSender
 from watcher.settings import Settings
 from watcher.store.outbox import claim_next, list_deliveries, mark_sent, retry_deliveries
 
-from support.slack import SlackStandIn
+from support.slack import SlackReply, SlackStandIn
 
 POLICY = RetryPolicy()
 
@@ -50,7 +50,7 @@ def db(engine: Engine) -> Engine:
 
 
 def channels(slack: SlackStandIn) -> dict[str, SlackChannel]:
-    sender = WebhookSender(slack.webhook_url, sleep=SleepRecorder([]))
+    sender = WebhookSender(slack.url, sleep=SleepRecorder([]))
     return {"slack": SlackChannel(sender, links=LINKS)}
 
 
@@ -94,7 +94,7 @@ def test_changes_from_one_check_go_out_as_one_message_and_are_marked_together(
 
 def test_a_500_is_retried_after_the_backoff_and_then_sent(db: Engine, slack: SlackStandIn) -> None:
     record_changes(db, PLANS["id"], [new_entry("Rapidus株式会社", 100_000_000_000)], at=T0)
-    slack.reply_next(500, "rollup_error")
+    slack.script(SlackReply(500, "rollup_error"))
     clock = FakeClock(T0)
 
     failed = dispatch(db, channels(slack), clock=clock)
@@ -116,7 +116,7 @@ def test_a_500_is_retried_after_the_backoff_and_then_sent(db: Engine, slack: Sla
 
 def test_a_rate_limit_longer_than_the_backoff_is_respected(db: Engine, slack: SlackStandIn) -> None:
     record_changes(db, PLANS["id"], [new_entry("Rapidus株式会社", 100_000_000_000)], at=T0)
-    slack.reply_next(429, "rate_limited", {"Retry-After": "900"})
+    slack.script(SlackReply(429, "rate_limited", retry_after="900"))
 
     dispatch(db, channels(slack), clock=FakeClock(T0))
 
@@ -195,7 +195,7 @@ def test_a_message_slack_will_never_take_is_dead_at_once_and_does_not_hold_up_th
     record_changes(db, PLANS["id"], [new_entry("壊れた行", 1)], at=T0)
     record_changes(db, CLOUD["id"], [new_entry("さくらインターネット株式会社", 50_100_000_000)],
                    at=T0 + timedelta(seconds=1))
-    slack.reply_next(400, "invalid_blocks")
+    slack.script(SlackReply(400, "invalid_blocks"))
 
     report = dispatch(db, channels(slack), clock=FakeClock(T0 + timedelta(minutes=1)))
 
@@ -261,7 +261,7 @@ def test_two_workers_never_claim_the_same_head(db: Engine) -> None:
 def test_the_scheduler_jobs_dispatch_in_a_thread(db: Engine, slack: SlackStandIn) -> None:
     record_changes(db, PLANS["id"], [new_entry("Rapidus株式会社", 100_000_000_000)],
                    at=utc_now() - timedelta(seconds=1))
-    jobs = scheduler_jobs(db, Settings(slack_webhook_url=slack.webhook_url))
+    jobs = scheduler_jobs(db, Settings(slack_webhook_url=slack.url))
 
     report = asyncio.run(jobs["dispatch"]())
     digest = asyncio.run(jobs["digest"]())

@@ -15,7 +15,7 @@ from watcher.notify.render import SlackMessage, render_changes
 from watcher.notify.slack import BotSender, WebhookSender, slack_sender
 from watcher.settings import Settings
 
-from support.slack import BOT_TOKEN, WEBHOOK_PATH, SlackStandIn
+from support.slack import BOT_TOKEN, WEBHOOK_PATH, SlackReply, SlackStandIn
 
 MESSAGE = render_changes([stored(12, kind=ChangeKind.ENTRY_ADDED, entity="Rapidus株式会社",
                                  amount_yen=100_000_000_000)], links=LINKS)
@@ -28,7 +28,7 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 def test_a_webhook_message_is_posted_as_exactly_the_rendered_json(slack: SlackStandIn) -> None:
-    WebhookSender(slack.webhook_url).send(MESSAGE)
+    WebhookSender(slack.url).send(MESSAGE)
 
     (request,) = slack.requests
     assert request.path == WEBHOOK_PATH
@@ -48,10 +48,10 @@ def test_a_bot_token_posts_to_chat_post_message_in_the_configured_channel(slack:
 
 
 def test_a_429_is_waited_out_for_its_retry_after_then_sent_once(slack: SlackStandIn) -> None:
-    slack.reply_next(429, "rate_limited", {"Retry-After": "3"})
+    slack.script(SlackReply(429, "rate_limited", retry_after="3"))
     waits = SleepRecorder([])
 
-    WebhookSender(slack.webhook_url, sleep=waits).send(MESSAGE)
+    WebhookSender(slack.url, sleep=waits).send(MESSAGE)
 
     assert [r.status for r in slack.requests] == [429, 200]
     assert waits.waits == [3.0]
@@ -60,7 +60,7 @@ def test_a_429_is_waited_out_for_its_retry_after_then_sent_once(slack: SlackStan
 
 
 def test_a_429_from_the_web_api_is_waited_out_too(slack: SlackStandIn) -> None:
-    slack.reply_next(429, '{"ok": false, "error": "ratelimited"}', {"Retry-After": "1"})
+    slack.script(SlackReply(429, '{"ok": false, "error": "ratelimited"}', retry_after="1"))
     waits = SleepRecorder([])
 
     BotSender(BOT_TOKEN, "C0SUBSIDY", base_url=slack.api_base_url, sleep=waits).send(MESSAGE)
@@ -70,11 +70,11 @@ def test_a_429_from_the_web_api_is_waited_out_too(slack: SlackStandIn) -> None:
 
 
 def test_a_long_retry_after_goes_back_to_the_outbox_instead_of_blocking(slack: SlackStandIn) -> None:
-    slack.reply_next(429, "rate_limited", {"Retry-After": "600"})
+    slack.script(SlackReply(429, "rate_limited", retry_after="600"))
     waits = SleepRecorder([])
 
     with pytest.raises(SendError) as failure:
-        WebhookSender(slack.webhook_url, sleep=waits).send(MESSAGE)
+        WebhookSender(slack.url, sleep=waits).send(MESSAGE)
 
     assert failure.value.retry_after_s == 600.0
     assert not failure.value.permanent
@@ -83,10 +83,10 @@ def test_a_long_retry_after_goes_back_to_the_outbox_instead_of_blocking(slack: S
 
 
 def test_a_500_is_a_failure_to_retry_later_not_in_the_same_send(slack: SlackStandIn) -> None:
-    slack.reply_next(500, "rollup_error")
+    slack.script(SlackReply(500, "rollup_error"))
 
     with pytest.raises(SendError, match="HTTP 500 rollup_error") as failure:
-        WebhookSender(slack.webhook_url).send(MESSAGE)
+        WebhookSender(slack.url).send(MESSAGE)
 
     assert not failure.value.permanent
     assert len(slack.requests) == 1
@@ -101,10 +101,10 @@ def test_a_500_is_a_failure_to_retry_later_not_in_the_same_send(slack: SlackStan
 def test_a_webhook_rejection_is_permanent_only_when_the_message_itself_is_bad(
     slack: SlackStandIn, status: int, body: str, permanent: bool,
 ) -> None:
-    slack.reply_next(status, body)
+    slack.script(SlackReply(status, body))
 
     with pytest.raises(SendError) as failure:
-        WebhookSender(slack.webhook_url).send(MESSAGE)
+        WebhookSender(slack.url).send(MESSAGE)
 
     assert failure.value.permanent is permanent
     assert body in str(failure.value)
@@ -117,7 +117,7 @@ def test_a_webhook_rejection_is_permanent_only_when_the_message_itself_is_bad(
 def test_a_web_api_error_is_permanent_only_when_the_message_itself_is_bad(
     slack: SlackStandIn, error: str, permanent: bool,
 ) -> None:
-    slack.reply_next(200, f'{{"ok": false, "error": "{error}"}}')
+    slack.script(SlackReply(200, f'{{"ok": false, "error": "{error}"}}'))
 
     with pytest.raises(SendError, match=error) as failure:
         BotSender(BOT_TOKEN, "C0SUBSIDY", base_url=slack.api_base_url).send(MESSAGE)
@@ -127,7 +127,7 @@ def test_a_web_api_error_is_permanent_only_when_the_message_itself_is_bad(
 
 def test_slack_unreachable_is_a_failure_to_retry_and_is_not_retried_in_the_send() -> None:
     slack = SlackStandIn().start()
-    url = slack.webhook_url
+    url = slack.url
     slack.stop()
 
     with pytest.raises(SendError, match="unreachable") as failure:

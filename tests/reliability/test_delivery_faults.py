@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 
 from reliability.conftest import Figures
 from reliability.harness import PLANS_V0, PLANS_V1, check_pass, config_of, problems, table_source
-from reliability.stand_ins import FlakySlack, FlakySmtp, SlackReply
 from watcher.notify import RetryPolicy, SlackChannel, dispatch
 from watcher.notify.channels import EmailChannel
 from watcher.notify.digest import queue_digest
@@ -35,6 +34,8 @@ from watcher.store.models import Delivery
 from watcher.store.outbox import retry_deliveries
 
 from support.pageserver import PageServer
+from support.slack import SlackReply, SlackStandIn
+from support.smtp import SmtpStandIn
 
 LINKS = Links(public_url="http://watcher.test")
 N_CHANGES = 4
@@ -71,8 +72,8 @@ def alerts(sqlite_engine: Engine, page_server: PageServer) -> Engine:
 
 
 @pytest.fixture
-def slack() -> Iterator[FlakySlack]:
-    with FlakySlack() as server:
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as server:
         yield server
 
 
@@ -123,7 +124,7 @@ SLACK_FAULTS = [
 
 @pytest.mark.parametrize("fault", SLACK_FAULTS, ids=[f.name for f in SLACK_FAULTS])
 def test_every_slack_alert_arrives_once_and_in_order(
-    alerts: Engine, slack: FlakySlack, fault: SlackFault, figures: Figures,
+    alerts: Engine, slack: SlackStandIn, fault: SlackFault, figures: Figures,
 ) -> None:
     slept: list[float] = []
     sender = WebhookSender(slack.url, sleep=slept.append, timeout_s=10)
@@ -134,7 +135,7 @@ def test_every_slack_alert_arrives_once_and_in_order(
     def between(run: int) -> None:
         if run == 0 and fault.down_for_runs:
             slack.stop()
-        if run == fault.down_for_runs and slack.httpd is None:
+        if run == fault.down_for_runs and not slack.running:
             slack.start()
 
     runs = run_dispatcher(alerts, channels, clock, between=between)
@@ -153,7 +154,7 @@ def test_every_slack_alert_arrives_once_and_in_order(
 
 
 def test_a_slack_answer_lost_to_a_client_timeout_may_arrive_twice(
-    alerts: Engine, slack: FlakySlack, figures: Figures,
+    alerts: Engine, slack: SlackStandIn, figures: Figures,
 ) -> None:
     """Slack accepts, but answers after we stopped waiting: we cannot know it arrived.
 
@@ -175,8 +176,8 @@ def test_a_slack_answer_lost_to_a_client_timeout_may_arrive_twice(
 
 
 @pytest.fixture
-def smtp() -> Iterator[FlakySmtp]:
-    server = FlakySmtp()
+def smtp() -> Iterator[SmtpStandIn]:
+    server = SmtpStandIn(timeout_s=5)
     yield server
     server.stop()
 
@@ -204,7 +205,7 @@ SMTP_FAULTS = [
 
 @pytest.mark.parametrize(("name", "script"), SMTP_FAULTS, ids=[n for n, _ in SMTP_FAULTS])
 def test_the_digest_arrives_once_through_smtp_faults(
-    alerts: Engine, smtp: FlakySmtp, name: str, script: tuple[str, ...], figures: Figures,
+    alerts: Engine, smtp: SmtpStandIn, name: str, script: tuple[str, ...], figures: Figures,
 ) -> None:
     clock = Clock()
     queue_today(alerts, clock)
@@ -212,7 +213,7 @@ def test_the_digest_arrives_once_through_smtp_faults(
     down = 4 if name.startswith("connection refused") else 0
 
     def between(run: int) -> None:
-        if run == down and smtp.controller is None:
+        if run == down and not smtp.running:
             smtp.start()
 
     run_dispatcher(alerts, email_channel(smtp.url), clock, between=between)
@@ -230,7 +231,7 @@ def test_the_digest_arrives_once_through_smtp_faults(
 
 
 def test_a_permanently_refused_digest_is_dead_until_retried_then_arrives_once(
-    alerts: Engine, smtp: FlakySmtp, figures: Figures,
+    alerts: Engine, smtp: SmtpStandIn, figures: Figures,
 ) -> None:
     clock = Clock()
     queue_today(alerts, clock)

@@ -44,7 +44,6 @@ from reliability.harness import (
     count,
     problems,
 )
-from reliability.stand_ins import FlakySlack
 from watcher.fetch import FetchPolicy
 from watcher.notify import RetryPolicy, SlackChannel, dispatch
 from watcher.notify.outbox import PAUSE_AFTER_SEND, PAUSE_BEFORE_SEND, utc_now
@@ -58,6 +57,7 @@ from watcher.store.models import ChangeRow, Delivery, Snapshot
 
 from support.db import postgres_base_url, postgres_schema_url
 from support.pageserver import PageServer
+from support.slack import SlackStandIn
 
 N_SOURCES = 10
 QUICK_SEEDS = (3, 11)
@@ -71,7 +71,7 @@ PATIENT = FetchPolicy(min_host_delay_s=0.0, per_host=20, max_connections=20)
 @dataclass
 class Scenario:
     server: PageServer
-    slack: FlakySlack
+    slack: SlackStandIn
     config_path: Path
     config: Config
     template: Path  # a SQLite database holding the baseline
@@ -93,7 +93,7 @@ def serve_pages(server: PageServer, changed: set[int], rng: random.Random) -> No
                      validators=False, delay_s=rng.uniform(0.0, 0.5))
 
 
-def cli_env(db_url: str, slack: FlakySlack, **extra: str) -> dict[str, str]:
+def cli_env(db_url: str, slack: SlackStandIn, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     env.update({"WATCHER_DATABASE_URL": db_url, "WATCHER_SLACK_WEBHOOK_URL": slack.url,
                 "WATCHER_MIN_HOST_DELAY_S": "0", "WATCHER_PER_HOST": "20",
@@ -109,7 +109,7 @@ def watcher_check(config_path: Path, env: dict[str, str]) -> subprocess.Popen[by
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     tmp = tmp_path_factory.mktemp("kill")
-    with PageServer() as server, FlakySlack(delay_s=0.05) as slack:
+    with PageServer() as server, SlackStandIn(delay_s=0.05) as slack:
         config_path = tmp / "sources.toml"
         config_path.write_text(toml_for(server), encoding="utf-8")
         config = load_config(config_path)
@@ -136,7 +136,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
         watched.dispose()
-        slack.bodies.clear()
+        slack.clear()
         yield Scenario(server=server, slack=slack, config_path=config_path, config=config,
                        template=template, run_seconds=run_seconds,
                        first_commit_s=first_commit or run_seconds / 2)
@@ -158,7 +158,7 @@ def landing(engine: Engine, snapshots_before: int) -> str:
     return "after every delivery was marked"
 
 
-def deliver_after_leases(engine: Engine, slack: FlakySlack) -> None:
+def deliver_after_leases(engine: Engine, slack: SlackStandIn) -> None:
     """Dispatch as a worker would once the killed process's leases (5 min) have run out."""
     channel = SlackChannel(WebhookSender(slack.url), links=Links(public_url=PUBLIC_URL))
     later = utc_now() + timedelta(minutes=6)
@@ -186,7 +186,7 @@ def run_seed(scenario: Scenario, db_url: str, seed: int, figures: Figures, *,
         check_pass(scenario.config, engine, policy=PATIENT)
     snapshots_before = count(engine, Snapshot)
     serve_pages(scenario.server, changed, rng)
-    scenario.slack.bodies.clear()
+    scenario.slack.clear()
     extra = {}
     marker = Path(str(scenario.template) + f".pause-{seed}")
     marker.unlink(missing_ok=True)

@@ -21,11 +21,11 @@ from sqlmodel import Session, col, select
 
 from reliability.conftest import Figures
 from reliability.harness import PLANS_V0, problems
-from reliability.stand_ins import FlakySlack
 from watcher.store import make_engine
 from watcher.store.models import ChangeRow
 
 from support.pageserver import PageServer
+from support.slack import SlackStandIn
 from support.smtp import SmtpStandIn
 
 DRIVER = Path(__file__).resolve().parent / "load_driver.py"
@@ -41,7 +41,7 @@ def run_load(tmp_path: Path, figures: Figures, *, sources: int, cycles: int, see
     rng = random.Random(seed)
     amounts = dict.fromkeys(range(sources), 1670)
     expected: Counter[str] = Counter()
-    with PageServer() as server, FlakySlack() as slack, SmtpStandIn() as smtp:
+    with PageServer() as server, SlackStandIn() as slack, SmtpStandIn() as smtp:
         for i in range(sources):
             server.serve(f"/plans/{i}.html", page(amounts[i]))
         toml = "".join(f'[[sources]]\nid = "plans-{i}"\nname = "METI plans {i}"\nagency = "METI"\n'

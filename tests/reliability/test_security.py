@@ -36,7 +36,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from reliability.harness import FAST, check_one, check_pass, config_of, table_source
-from reliability.stand_ins import FlakySlack, SlackReply
 from watcher.fetch import Fetcher
 from watcher.notify.digest import build_email, load_content
 from watcher.notify.outbox import utc_now
@@ -51,6 +50,7 @@ from watcher.web import create_app
 from support import faultserver as fs
 from support.faultserver import FaultServer
 from support.pageserver import PageServer
+from support.slack import SlackReply, SlackStandIn
 from support.smtp import SmtpStandIn
 
 with warnings.catch_warnings():
@@ -382,7 +382,7 @@ def test_secrets_never_reach_logs_errors_the_admin_page_or_the_database(
     tmp_path: Path, fault_server: FaultServer,
 ) -> None:
     """Every secret is configured, every path that could print one is driven to fail."""
-    with FlakySlack() as slack, SmtpStandIn(user="watcher", password="the-right-one") as smtp:
+    with SlackStandIn() as slack, SmtpStandIn(user="watcher", password="the-right-one") as smtp:
         secrets = [slack.url.rsplit("/", 1)[1], SMTP_PASSWORD, ADMIN_PASSWORD, SESSION_SECRET,
                    SOURCE_TOKEN]
         slack.script(SlackReply(500, "internal_error"), SlackReply(404, "no_service"))
