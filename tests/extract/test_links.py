@@ -329,3 +329,267 @@ def test_month_blocks_holding_lists_are_one_list() -> None:
     titles = [title for _, title, _ in links_of(months)]
     # One list per month block is still one news list, never one item per month.
     assert titles == [f"{m}-{d}" for m in (11, 10, 9, 8) for d in (3, 2, 1)]
+
+
+# -- download lists: undated files with their type and size ------------------------
+#
+# A `links` source also keeps the undated downloads of its main column (関連資料,
+# 交付決定一覧のダウンロード, an index of 公募 files), each with title, absolute URL,
+# file type and size where the page writes them. Chrome never counts.
+
+PAGES = ROOT / "tests/fixtures/pages"
+DOWNLOAD_SOURCES = (
+    "meti-semiconductor-materials",
+    "meti-news-with-downloads",
+    "ipa-koubo-files",
+    "meti-grant-decisions-download",
+)
+MATERIALS_URL = "https://www.meti.go.jp/policy/mono_info_service/joho/semiconductor/shiryou.html"
+MATERIALS = PAGES / "meti-semiconductor-materials"
+# ../shared beside the clone (CI, /work/main), or the workplace's copy for a worktree.
+SHIKOKU = next((p for p in (ROOT.parent / "shared/real-documents", Path("/work/shared/real-documents"))
+                if p.is_dir()), ROOT.parent / "shared/real-documents")
+
+
+def download_cases() -> list[Path]:
+    return sorted(p for s in DOWNLOAD_SOURCES for p in (ROOT / "tests/fixtures/expected" / s).glob("*.json"))
+
+
+@pytest.mark.parametrize("case", download_cases(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_download_pages_give_the_expected_links(case: Path) -> None:
+    expected = json.loads(case.read_text(encoding="utf-8"))
+    doc = extract_links(Page(url=expected["page_url"], text=(ROOT / expected["page"]).read_text(encoding="utf-8")))
+    assert doc.suspect_reason is None
+    assert [link.to_json() for link in doc.links] == expected["links"]
+
+
+def test_every_download_page_has_an_expected_file() -> None:
+    pages = {(p.parent.name, p.stem) for s in DOWNLOAD_SOURCES for p in (PAGES / s).glob("*.html")}
+    pages -= {("meti-semiconductor-materials", "2025-06-02-table-markup")}  # compared, not listed
+    assert pages == {(p.parent.name, p.stem) for p in download_cases()}
+
+
+def materials() -> tuple[Link, ...]:
+    return load(MATERIALS / "2025-06-02.html", MATERIALS_URL)
+
+
+def test_meti_related_materials_are_the_files_of_the_main_column_in_page_order() -> None:
+    links = materials()
+    assert [(link.title, link.file_type, link.size_text) for link in links] == [
+        ("半導体・デジタル産業戦略(令和5年6月改定)", "PDF", "2,345KB"),
+        ("半導体・デジタル産業戦略(概要)", "PDF", "1.2MB"),
+        ("Strategy for Semiconductors and the Digital Industry (Summary)", "PDF", "3.1MB"),
+        ("資料1 議事次第", "PDF", "98KB"),
+        ("資料2 半導体・デジタル産業戦略の現状と今後", "PDF", "4,512KB"),
+        ("参考資料1 半導体関連支援策の執行状況", "PDF", "640KB"),
+        ("委員名簿", "Excel", "18KB"),
+        ("令和7年度予算の概要", "PDF", "7.8MB"),
+    ]
+    assert all(link.date is None for link in links)
+    assert links[0].url == (
+        "https://www.meti.go.jp/policy/mono_info_service/joho/conference/semicon_digital/0009/senryaku_2023.pdf"
+    )
+    assert links[1].size_bytes == 1_258_291  # 1.2 × 1,024 × 1,024
+
+
+def test_chrome_links_of_the_main_column_are_never_items() -> None:
+    html = (MATERIALS / "2025-06-02.html").read_text(encoding="utf-8")
+    assert "javascript:window.print()" in html.replace(";", "")  # so the checks below bite
+    assert "get.adobe.com" in html
+    urls = {link.url for link in materials()}
+    assert not any("adobe" in url or "sitemap" in url or url.endswith("/") for url in urls)
+    assert not any(url.startswith(("mailto:", "javascript:")) or "#" in url for url in urls)
+    # A page link in the list (検討会議のページ) is not a download.
+    assert "https://www.meti.go.jp/policy/mono_info_service/joho/conference/semicon_digital.html" not in urls
+
+
+def test_a_table_of_the_same_files_gives_the_same_links() -> None:
+    table = load(MATERIALS / "2025-06-02-table-markup.html", MATERIALS_URL)
+    assert "<table" in (MATERIALS / "2025-06-02-table-markup.html").read_text(encoding="utf-8")
+    assert table == materials()
+
+
+def test_a_bare_pdf_link_is_named_by_its_row_and_the_files_of_one_row_are_separate_items() -> None:
+    links = load(PAGES / "meti-grant-decisions-download/2025-10-01.html",
+                 "https://www.kanto.meti.go.jp/soshiki/kaikei/hojokin/index.html")
+    assert [(link.title, link.file_type, link.size_text) for link in links[:2]] == [
+        ("令和7年度上期(令和7年4月~令和7年9月)", "PDF", "123KB"),
+        ("令和7年度上期(令和7年4月~令和7年9月)", "Excel", "45KB"),
+    ]
+    assert len({link.url for link in links}) == len(links) == 5  # the 「－」 cell is no file
+
+
+def test_ipa_forms_are_named_by_their_item_or_dt_and_sizes_after_the_link_count() -> None:
+    links = load(PAGES / "ipa-koubo-files/2025-04-01.html", "https://www.ipa.go.jp/choutatsu/koubo/2025/ai-semicon/index.html")
+    by_name = {link.url.rsplit("/", 1)[-1]: link for link in links}
+    assert (by_name["hyouka.xlsx"].title, by_name["hyouka.xlsx"].size_text) == ("評価基準表", "45KB")
+    assert [(by_name[n].title, by_name[n].file_type, by_name[n].size_text) for n in ("youshiki1.docx", "youshiki1.pdf")] == [
+        ("様式1 提案書", "Word", "45KB"),
+        ("様式1 提案書", "PDF", "120KB"),
+    ]
+    assert by_name["ikkatsu.zip"].title == "提案書作成用ファイル一式"
+    assert by_name["youryou.pdf"].title == "公募要領"
+    assert "setsumeikai.html" not in by_name  # a page, not a file
+
+
+def test_a_prose_link_called_kochira_is_named_by_the_sentence_before_it() -> None:
+    (link,) = [link for link in materials() if link.url.endswith("/fy2025/pdf/05.pdf")]
+    assert (link.title, link.size_text) == ("令和7年度予算の概要", "7.8MB")
+
+
+def test_news_items_stay_as_they_were_and_downloads_follow_them() -> None:
+    links = load(PAGES / "meti-news-with-downloads/2025-11-21.html",
+                 "https://www.meti.go.jp/policy/mono_info_service/joho/semiconductor/index.html")
+    assert [link.date for link in links] == [
+        "2025-11-21", "2025-10-31", "2025-09-19", "2025-08-29", "2025-06-06", None, None,
+    ]
+    assert all(link.file_type is None for link in links[:5])
+    assert [(link.title, link.file_type) for link in links[5:]] == [
+        ("半導体関連の主な支援制度一覧", "PDF"),
+        ("交付決定一覧(令和7年度)", "Excel"),
+    ]
+
+
+def test_a_pdf_inside_a_news_item_is_not_a_download_of_its_own() -> None:
+    body = (
+        '<ul><li>2025.11.21 <a href="/r.html">Rapidus</a> <a href="/r.pdf">資料（PDF：1MB）</a></li>'
+        '<li>2025.11.20 <a href="/c.html">クラウド</a></li></ul>'
+    )
+    assert [url for _, _, url in links_of(body)] == ["https://example.go.jp/r.html", "https://example.go.jp/c.html"]
+
+
+def test_a_dated_list_mostly_of_files_carries_their_type_and_size() -> None:
+    body = (
+        '<table><tr><th>公表日</th><th>資料</th></tr>'
+        '<tr><td>令和7年10月1日</td><td><a href="/k/r7k.pdf">交付決定一覧（令和7年度上期）（PDF：123KB）</a></td></tr>'
+        '<tr><td>令和7年4月1日</td><td><a href="/k/r6s.xlsx">交付決定一覧（令和6年度下期）</a>（Excel：45KB）</td></tr>'
+        '<tr><td>令和7年3月3日</td><td><a href="/k/info.html">公表方法の変更について</a></td></tr></table>'
+    )
+    doc = extract_links(Page(url="https://example.go.jp/k/index.html", text=PAGE.format(body)))
+    assert [(link.date, link.title, link.file_type, link.size_text) for link in doc.links] == [
+        ("2025-10-01", "交付決定一覧(令和7年度上期)", "PDF", "123KB"),
+        ("2025-04-01", "交付決定一覧(令和6年度下期)", "Excel", "45KB"),
+        ("2025-03-03", "公表方法の変更について", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("href", "text", "expected"),
+    [
+        ("a.pdf", "交付決定一覧（PDF形式：123KB）", ("交付決定一覧", "PDF", "123KB", 125_952)),
+        ("a.pdf", "公募要領 PDF/1.2MB", ("公募要領", "PDF", "1.2MB", 1_258_291)),
+        ("a.xlsx", "評価基準（Excel:45KB）", ("評価基準", "Excel", "45KB", 46_080)),
+        ("a.xls", "様式（エクセル形式）", ("様式", "Excel", None, None)),
+        ("a.csv", "交付決定一覧（CSV：８ＫＢ）", ("交付決定一覧", "CSV", "8KB", 8_192)),
+        ("a.docx", "申請書", ("申請書", "Word", None, None)),
+        ("a.zip", "様式一式 [ZIP 2.3MB]", ("様式一式", "ZIP", "2.3MB", 2_411_725)),
+        ("a.PDF", "報告書（PDF形式：1,024KB）", ("報告書", "PDF", "1,024KB", 1_048_576)),
+        ("download?id=3", "交付決定一覧（PDF形式：46KB）", ("交付決定一覧", "PDF", "46KB", 47_104)),
+        ("a.pptx", "説明資料（PowerPoint：3MB）", ("説明資料", "PowerPoint", "3MB", 3_145_728)),
+    ],
+)
+def test_file_type_and_size_as_written(
+    href: str, text: str, expected: tuple[str, str, str | None, int | None]
+) -> None:
+    doc = extract_links(Page(url="https://example.go.jp/k/index.html",
+                             text=PAGE.format(f'<ul><li><a href="{href}">{text}</a></li></ul>')))
+    (link,) = doc.links
+    assert (link.title, link.file_type, link.size_text, link.size_bytes) == expected
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        '<a href="/files/a.html">Excelマクロの使い方</a>',  # a type word in a title names no file
+        '<a href="#shiryou">関連資料（PDF）へ</a>',  # an in-page anchor
+        '<a href="javascript:window.print()">印刷（PDF）</a>',
+        '<a href="mailto:info@meti.go.jp">資料請求（PDF）</a>',
+        '<a href="/sitemap/index.pdf">サイトマップ</a>',
+        '<a href="https://get.adobe.com/jp/reader/">Adobe Acrobat Reader（無料）</a>',
+        '<a href="/top.pdf">ページの先頭へ</a>',
+    ],
+)
+def test_what_is_not_a_download(item: str) -> None:
+    body = f'<ul><li>2025.11.21 <a href="/n.html">お知らせ</a></li></ul><ul><li>{item}</li></ul>'
+    assert [url for _, _, url in links_of(body)] == ["https://example.go.jp/n.html"]
+
+
+# -- a links page without items is a health problem ------------------------------------
+
+
+def test_a_page_whose_links_are_neither_news_nor_files_is_suspect_with_a_reason() -> None:
+    html = (PAGES / "meti-policy-index/2025-06-02.html").read_text(encoding="utf-8")
+    doc = extract_links(Page(url="https://www.meti.go.jp/policy/mono_info_service/joho/semiconductor.html", text=html))
+    assert doc.links == ()
+    assert doc.suspect_reason == (
+        "no list items found: none of the 4 links in the main column is a dated news item or a file download"
+    )
+
+
+def test_one_stray_link_is_reported_in_the_singular() -> None:
+    doc = extract_links(Page(url=IPA_URL, text=PAGE.format('<p>詳細は<a href="/a.html">こちら</a></p>')))
+    assert doc.suspect_reason == (
+        "no list items found: the one link in the main column is neither a dated news item nor a file download"
+    )
+
+
+def test_a_page_with_no_news_and_only_chrome_links_is_an_honest_empty_list() -> None:
+    body = ('<p>現在、お知らせはありません。</p><ul class="pan"><li><a href="/">ホーム</a></li>'
+            '<li><a href="/news/">お知らせ</a></li></ul><p><a href="#top">ページの先頭へ</a></p>'
+            '<p><a href="/sitemap/">サイトマップ</a> <a href="mailto:a@ipa.go.jp">お問い合わせ</a></p>')
+    doc = extract_links(Page(url=IPA_URL, text=PAGE.format(body)))
+    assert (doc.links, doc.suspect_reason) == ((), None)
+
+
+def test_a_maintenance_page_keeps_its_own_reason() -> None:
+    html = ("<html><head><title>メンテナンス中</title></head><body><p>ただいまメンテナンス中です。"
+            '<a href="/news/">お知らせ一覧</a></p></body></html>')
+    reason = extract_links(Page(url=IPA_URL, text=html)).suspect_reason
+    assert reason is not None
+    assert reason.startswith("maintenance page")
+
+
+# -- the real pages (../shared/real-documents; skipped where absent) -------------------
+
+REAL_PAGES = [
+    ("shikoku-grants-fy2024-h2/202410_202503.html",
+     "https://www.shikoku.meti.go.jp/02_soshikiinfos/04_kaikei/02_hojokin_202410_202503/202410_202503.html"),
+    ("shikoku-grants-fy2025-h2/202510_202603.html",
+     "https://www.shikoku.meti.go.jp/02_soshikiinfos/04_kaikei/02_hojokin_202510_202603/202510_202603.html"),
+]
+
+
+@pytest.mark.parametrize(("name", "url"), REAL_PAGES, ids=lambda v: v.split("/")[0])
+def test_the_real_shikoku_ledgers_link_their_pdf_of_46_kb(name: str, url: str) -> None:
+    path = SHIKOKU / name
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    html = path.read_text(encoding="utf-8")
+    assert "ファイルダウンロード（PDF形式：46KB）" in html
+    doc = extract_links(Page(url=url, text=html))
+    assert doc.suspect_reason is None
+    assert [link.to_json() for link in doc.links] == [{
+        "url": url.removesuffix(".html") + ".pdf",
+        "title": "ファイルダウンロード",
+        "date": None,
+        "file_type": "PDF",
+        "size_text": "46KB",
+        "size_bytes": 46 * 1024,
+    }]
+
+
+# -- the Link value --------------------------------------------------------------------
+
+
+def test_a_link_stored_before_file_types_existed_loads_and_serialises_unchanged() -> None:
+    stored = {"url": "https://www.ipa.go.jp/news/2025/press20251121.html",
+              "title": "Rapidus株式会社への出資(1,000億円)について", "date": "2025-11-21"}
+    link = Link.from_json(stored)
+    assert (link.file_type, link.size_text, link.size_bytes) == (None, None, None)
+    assert link.to_json() == stored
+
+
+def test_a_download_round_trips_through_json() -> None:
+    link = Link(url="https://www.meti.go.jp/a.pdf", title="交付決定一覧", file_type="PDF",
+                size_text="123KB", size_bytes=125_952)
+    assert Link.from_json(json.loads(json.dumps(link.to_json()))) == link

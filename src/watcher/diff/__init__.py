@@ -21,8 +21,9 @@ def compare(old: Document, new: Document) -> list[Change]:
         return compare_records(old.records, new.records)
     if new.kind == "links":
         from watcher.diff.links import compare_links
+        from watcher.extract.links import DOWNLOADS_READ
 
-        return compare_links(old.links, new.links)
+        return compare_links(old.links, new.links, baseline_downloads=DOWNLOADS_READ not in old.meta)
     from watcher.diff.text import compare_text
 
     return compare_text(old.text, new.text)

@@ -66,18 +66,33 @@ class Record:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Link:
-    """One item of a news or press-release list; its identity is the absolute URL."""
+    """One item of a news list or a download list; its identity is the absolute URL.
+
+    ``file_type`` (PDF, Excel, Word, CSV, ZIP, PowerPoint) and the size are set for
+    downloads: ``size_text`` as the page writes it (「46KB」), ``size_bytes`` with
+    1 KB = 1,024 bytes. They are left out of the JSON when unknown, so documents
+    stored before they existed load, and re-serialise, unchanged.
+    """
 
     url: str
     title: str
     date: str | None = None
+    file_type: str | None = None
+    size_text: str | None = None
+    size_bytes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"url": self.url, "title": self.title, "date": self.date}
+        data: dict[str, Any] = {"url": self.url, "title": self.title, "date": self.date}
+        for name in ("file_type", "size_text", "size_bytes"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Link:
-        return cls(url=data["url"], title=data["title"], date=data.get("date"))
+        return cls(url=data["url"], title=data["title"], date=data.get("date"),
+                   file_type=data.get("file_type"), size_text=data.get("size_text"),
+                   size_bytes=data.get("size_bytes"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,5 @@
-"""Recognise a 200 response that is not the real page (maintenance, error, login wall)."""
+"""Recognise a 200 response that is not the real page (maintenance, error, login wall),
+and a `links` page whose links none of the list rules take."""
 
 from __future__ import annotations
 
@@ -45,3 +46,21 @@ def page_suspect_reason(raw_html: str, main_text: str) -> str | None:
     if not main_text.strip():
         return "page has no main text"
     return None
+
+
+
+def no_items_reason(other_links: int) -> str | None:
+    """Why a `links` page without items is not a success: its main column has other links.
+
+    >>> no_items_reason(0) is None
+    True
+    >>> no_items_reason(12)
+    'no list items found: none of the 12 links in the main column is a dated news item or a file download'
+    """
+    if other_links <= 0:
+        return None
+    if other_links == 1:
+        return ("no list items found: the one link in the main column is neither "
+                "a dated news item nor a file download")
+    return (f"no list items found: none of the {other_links} links in the main column "
+            "is a dated news item or a file download")
