@@ -536,7 +536,9 @@ def test_one_stray_link_is_reported_in_the_singular() -> None:
 def test_a_page_with_no_news_and_only_chrome_links_is_an_honest_empty_list() -> None:
     body = ('<p>現在、お知らせはありません。</p><ul class="pan"><li><a href="/">ホーム</a></li>'
             '<li><a href="/news/">お知らせ</a></li></ul><p><a href="#top">ページの先頭へ</a></p>'
-            '<p><a href="/sitemap/">サイトマップ</a> <a href="mailto:a@ipa.go.jp">お問い合わせ</a></p>')
+            '<p><a href="/sitemap/">サイトマップ</a> <a href="mailto:a@ipa.go.jp">お問い合わせ</a></p>'
+            '<p><a href="index.html?utm_source=mail">このページ</a> '
+            '<a href="https://get.adobe.com/jp/reader/">無料のPDFビューア</a></p>')
     doc = extract_links(Page(url=IPA_URL, text=PAGE.format(body)))
     assert (doc.links, doc.suspect_reason) == ((), None)
 
