@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from watcher.extract.dates import find_dates, fiscal_year
@@ -155,7 +155,7 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def pair_tables(
-    old: dict[str, Sequence[Record]], new: dict[str, Sequence[Record]],
+    old: Mapping[str, Sequence[Record]], new: Mapping[str, Sequence[Record]],
 ) -> dict[str, str]:
     """New table name → the old table name it continues (rule 1); tables in page order."""
     pairs: dict[str, str] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from watcher.changes import Change, ChangeKind
@@ -93,13 +93,13 @@ def changed(before: Side, after: Side, stages: Stages) -> Change | None:
     """The change between two sides of one row, or None when nothing that matters differs."""
     old, new = before.record, after.record
     cell_changes = list(_cell_changes(before, after))
-    common = {
-        "entity": new.entity, "entity_key": entity_key(new), "table": new.table,
-        "amount_yen": new.amount_yen, "previous_amount_yen": old.amount_yen,
-        "amount_text": new.amount_text, "previous_amount_text": old.amount_text,
-        "before": old.cells, "after": new.cells, "nature": new.nature or old.nature,
-        "stage": stages.new, "previous_stage": stages.old,
-    }
+    base = Change(
+        kind=ChangeKind.ENTRY_CHANGED, summary="", entity=new.entity, entity_key=entity_key(new),
+        table=new.table, amount_yen=new.amount_yen, previous_amount_yen=old.amount_yen,
+        amount_text=new.amount_text, previous_amount_text=old.amount_text, before=old.cells,
+        after=new.cells, nature=new.nature or old.nature, stage=stages.new,
+        previous_stage=stages.old,
+    )
     if old.amount_yen != new.amount_yen:
         label = _amount_label(new) or _amount_label(old) or _DEFAULT_AMOUNT_LABEL
         # With each amount's stage beside it, a column header naming one stage misleads.
@@ -107,15 +107,14 @@ def changed(before: Side, after: Side, stages: Stages) -> Change | None:
         summary = f"{new.entity}: {shown}{_amount_move(old, new, stages)}"
         if cell_changes:
             summary += "; " + "; ".join(cell_changes)
-        return Change(kind=ChangeKind.AMOUNT_CHANGED, summary=summary, **common)
+        return replace(base, kind=ChangeKind.AMOUNT_CHANGED, summary=summary)
     if before.secondary != after.secondary:
         cell_changes.append(
             f"その他の金額 {_amounts(before.secondary)} → {_amounts(after.secondary)}"
         )
     if not cell_changes:
         return None
-    return Change(kind=ChangeKind.ENTRY_CHANGED,
-                  summary=f"Changed: {new.entity}: " + "; ".join(cell_changes), **common)
+    return replace(base, summary=f"Changed: {new.entity}: " + "; ".join(cell_changes))
 
 
 def _cell_changes(before: Side, after: Side) -> Iterable[str]:

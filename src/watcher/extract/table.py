@@ -37,8 +37,8 @@ from watcher.extract.identity import (
     unique_keys,
     unique_names,
 )
-from watcher.extract.suspect import page_suspect_reason
 from watcher.extract.stage import title_facts
+from watcher.extract.suspect import page_suspect_reason
 from watcher.extract.table_rows import (
     TableRow,
     primary_amount_column,
