@@ -30,11 +30,10 @@ from watcher.store import list_changes
 from watcher.store.models import Delivery
 from watcher.store.outbox import changes_between
 from watcher.web import create_app
+from web.admin_support import BASE_URL, TestClient, admin_settings, basic
 
 from support.ledgers import FY2024_H2, FY2025_H2, ledger_page
 from support.pageserver import PageServer
-from web.admin_support import BASE_URL, TestClient, admin_settings, basic
-
 
 
 def _real_documents() -> Path:
@@ -125,7 +124,8 @@ def test_the_admin_page_feed_and_cli_show_the_alert_with_its_members_on_its_page
         assert "Grant list replaced" in listing
         page = client.get(f"/changes/{alert.id}", headers={"accept": "text/html"}).text
         assert "9 changes recorded under this one" in page
-        assert "New grant decision" in page and "Grant decision no longer listed" in page
+        assert "New grant decision" in page
+        assert "Grant decision no longer listed" in page
         member_page = client.get(f"/changes/{member.id}", headers={"accept": "text/html"}).text
         assert f'href="/changes/{alert.id}"' in member_page
         feed = client.get("/feed.atom").text

@@ -26,7 +26,8 @@ URL = "https://www.meti.go.jp/main/yosan/yosan_fy2026/pdf/point.pdf"
 @cache
 def script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_pdf_fixtures", ROOT / "scripts/make_pdf_fixtures.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["make_pdf_fixtures"] = module  # dataclasses look their module up here
     spec.loader.exec_module(module)
