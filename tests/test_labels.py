@@ -32,7 +32,11 @@ def test_every_kind_and_nature_has_its_own_words() -> None:
     for kind in ChangeKind:
         for nature in NATURES:
             label = kind_label(kind, nature)
-            assert label and "_" not in label, (kind, nature)
+            assert "_" not in label, (kind, nature)
+            assert count_phrase([(kind, nature)]).startswith("1 "), (kind, nature)
+    assert {kind_label("entry_added", n) for n in NATURES} == {
+        "New approval", "New grant decision", "New budget line", "New item"}
+    assert kind_label("something_new") == "Something new"  # a kind without words yet
 
 
 def test_counts_are_listed_in_a_fixed_order_with_the_alert_of_a_replaced_list_first() -> None:
