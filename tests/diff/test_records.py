@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -280,10 +281,13 @@ def test_unlike_leftovers_are_an_addition_and_a_removal() -> None:
 
 
 def test_leftovers_are_paired_only_within_their_table() -> None:
-    old = row("a", 1, table="令和5年度の認定")
-    new = row("b", 1, table="令和6年度の認定", name=MICRON + " ")
-    kinds = [c.kind for c in compare_records((old,), (new,))]
-    assert kinds == [ChangeKind.ENTRY_ADDED, ChangeKind.ENTRY_REMOVED]
+    # 「半導体」 has no partner in the new page: its row is gone, though a row just like
+    # it now stands in 「クラウド」 (tables that differ in words, not only in their year).
+    kddi = row("kddi", 5, table="クラウド", name="KDDI株式会社", outline="GPU計算基盤")
+    old = (row("a", 1, table="半導体"), kddi)
+    new = (kddi, row("b", 1, table="クラウド", name=MICRON + " "))
+    kinds = [(c.kind, c.table) for c in compare_records(old, new)]
+    assert kinds == [(ChangeKind.ENTRY_ADDED, "クラウド"), (ChangeKind.ENTRY_REMOVED, "半導体")]
 
 
 def test_the_most_similar_leftover_wins() -> None:
@@ -383,3 +387,25 @@ def test_a_total_row_is_an_amount_never_a_new_approval() -> None:
     assert [(c.kind, c.entity) for c in changes] == [
         (ChangeKind.ENTRY_ADDED, "KDDI"), (ChangeKind.AMOUNT_CHANGED, "合計")]
     assert [c.kind for c in compare_records(second, first[:1])] == [ChangeKind.ENTRY_REMOVED]
+
+
+# ---------------------------------------------------------------- snippets
+
+
+def test_a_quoted_cell_change_never_cuts_a_number() -> None:
+    # The differing part starts 12 characters after the middle of the amount: the quote
+    # used to begin "…29,810円".
+    base = "令和7年度エネルギー構造高度化・転換理解促進事業費補助金の交付決定額 7,729,810円、所管は四国愛媛大学"
+    old = row("m", 1, outline=base)
+    new = row("m", 1, outline=base.replace("愛媛大学", "国立大学法人愛媛大学"))
+    (change,) = compare_records((old,), (new,))
+    quoted = change.summary.split(": 計画の概要 ", 1)[1]
+    assert quoted == "'…7,729,810円、所管は四国愛媛大学' → '…7,729,810円、所管は四国国立大学法人愛媛大学'"
+
+
+def test_a_text_change_summary_never_ends_inside_a_number() -> None:
+    from watcher.diff.text import compare_text
+
+    (change,) = compare_text("", "令和7年度の交付決定額は合計 7,729,810円 となりました。" * 5)
+    assert change.summary.endswith("…」")
+    assert not re.search(r"[0-9,]…", change.summary)

@@ -89,16 +89,26 @@ def changes(
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title=f"{len(rows)} change(s)")
+    from watcher.labels import kind_label
+
+    # A group's members (a replaced list's rows) stand behind its one line; --json has them.
+    members = sum(1 for r in rows if r.group_id is not None)
+    shown = [r for r in rows if r.group_id is None]
+    table = Table(title=f"{len(shown)} change(s)")
     for column in ("id", "detected (JST)", "source", "kind", "summary"):
         table.add_column(column)
     from zoneinfo import ZoneInfo
 
     jst = ZoneInfo("Asia/Tokyo")
-    for r in rows:
+    for r in shown:
         table.add_row(str(r.id), r.detected_at.astimezone(jst).strftime("%Y-%m-%d %H:%M"),
-                      safe_text(r.source), r.kind, safe_text(r.summary))
-    Console().print(table)
+                      safe_text(r.source), kind_label(r.kind, r.nature), safe_text(r.summary))
+    console = Console()
+    console.print(table)
+    if members:
+        console.print(f"{members} more change(s) are recorded under the alerts above "
+                      "(the rows of replaced lists): `watcher changes --json` lists them "
+                      "with their group_id.", highlight=False)
 
 
 def sources(

@@ -22,7 +22,7 @@ from rich.text import Text
 from watcher.changes import ChangeKind
 from watcher.extract.document import Document
 from watcher.extract.yen import find_yen_amounts, format_oku, format_oku_as_written
-from watcher.notify.render import SlackMessage, kind_label
+from watcher.notify.render import SlackMessage, change_label
 from watcher.store.changes import StoredChange
 from watcher.store.imports import SnapshotLine
 
@@ -107,7 +107,7 @@ def timeline_rows(
                                     via="imported" if snap.imported else "live"))
     for n, change in enumerate(changes):
         rows.append(TimelineRow(
-            at=change.detected_at, source_id=change.source, what=kind_label(change.kind),
+            at=change.detected_at, source_id=change.source, what=change_label(change),
             item=clip(change.entity or change.summary), amount=amount_cell(change),
             via="live" if change.snapshot_id in live else "imported", order=1000 + n))
     rows.sort(key=lambda r: (r.at, r.source_id, r.order))

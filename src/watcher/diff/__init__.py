@@ -18,7 +18,7 @@ def compare(old: Document, new: Document) -> list[Change]:
     if new.kind in ("table", "pdf"):
         from watcher.diff.records import compare_records
 
-        return compare_records(old.records, new.records)
+        return compare_records(old.records, new.records, old_meta=old.meta, new_meta=new.meta)
     if new.kind == "links":
         from watcher.diff.links import compare_links
         from watcher.extract.links import DOWNLOADS_READ

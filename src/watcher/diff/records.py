@@ -1,385 +1,139 @@
 """`table` and `pdf` sources: rows added, removed, re-amounted and edited.
 
-Rows are matched by identity (table + key), never by position, so reordered
-rows change nothing. Rows left over on both sides of one table are then paired
-by similarity of their descriptive text (difflib ratio ≥ 0.9, or ≥ 0.8 when the
-amount is the same), so a corrected company name is one ``entry_changed``
-rather than a removal plus an addition.
+Tables are paired first (headings say which table), then rows within each pair (a row's
+own cells say which grant): both rules are in watcher.diff.matching, the row steps in
+watcher.diff.rows, the summaries in watcher.diff.phrases. Nothing here is specific to
+HTML tables: PDF budget lines are records too (table = section title, key = label).
 
 Amounts are compared as integer yen: 4,760 under （単位：億円） and 476,000 under
-（単位：百万円） are the same amount. Other cells are compared after NFKC, with
-whitespace, ※ footnote markers and company legal forms (株式会社 / ㈱) ignored
-and dates compared as dates, so rewording a header or re-typing a date is no
-change. Nothing here is specific to HTML tables: PDF budget lines are records
-too (table = section title, key = normalised label).
+（単位：百万円） are the same amount. A pair of tables whose rows were replaced is said as
+one ``list_replaced`` change (watcher.diff.rollover). A line repeated verbatim — same
+normalised label, same kind of change, same amounts — in several sections of one document
+is one change naming every section; the repeats are stored as its members.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
-from difflib import SequenceMatcher
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
 
 from watcher.changes import Change, ChangeKind
-from watcher.extract.dates import date_spans, parse_date
+from watcher.diff.matching import pair_tables
+from watcher.diff.phrases import (
+    KEY_SEPARATOR,
+    Stages,
+    added,
+    changed,
+    entity_key,
+    removed,
+    total_appeared,
+)
+from watcher.diff.rollover import group_rollover, is_rollover
+from watcher.diff.rows import match_rows, sides
 from watcher.extract.document import Record
-from watcher.extract.identity import (
-    display_text,
-    is_amount_text,
-    norm_company,
-    strip_footnotes,
-    strip_unit_note,
-)
-from watcher.extract.yen import (
-    format_billions,
-    format_delta_oku,
-    format_oku,
-    format_oku_as_written,
-)
 
-__all__ = ["KEY_SEPARATOR", "compare_records", "entity_key"]
-
-logger = logging.getLogger(__name__)
-
-KEY_SEPARATOR = "\x1f"
-# Pairing thresholds for leftover rows of one table (difflib ratio of descriptive text).
-PAIR_RATIO = 0.9
-PAIR_RATIO_SAME_AMOUNT = 0.8
-# Beyond this many leftover (old, new) combinations, similarity pairing is skipped.
-MAX_PAIRING = 250_000
-# Changed cells are quoted around the differing part, this wide with this much context.
-_SNIPPET_WIDTH = 48
-_SNIPPET_CONTEXT = 12
-_WS = re.compile(r"\s+")
-_COMPANY_FORMS = re.compile(r"株式会社|合同会社|有限会社|\((?:株|同|有)\)")
-_DEFAULT_AMOUNT_LABEL = "金額"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Side:
-    """One record with the forms the comparison needs, computed once."""
-
-    ident: str
-    index: int
-    record: Record
-    descriptive: tuple[tuple[str, str, str], ...]  # (header, compare form, display text)
-    secondary: tuple[int, ...]
-    text: str  # descriptive text for similarity pairing
-
-
-def entity_key(record: Record) -> str:
-    """The record's identity across snapshots: table and key joined by U+001F."""
-    return f"{record.table}{KEY_SEPARATOR}{record.key}"
-
+__all__ = ["KEY_SEPARATOR", "TOTAL_KEY", "compare_records", "entity_key"]
 
 # The key the table extractor gives a total row (合計, 総計, Total). A total is not
 # an approval of its own: one that appears is reported as the table's amount being
 # set (amount_changed from none), one that vanishes goes with the rows it summed,
 # and a total whose amount changed is an ordinary amount_changed.
 TOTAL_KEY = "合計"
+_REPEATABLE = (ChangeKind.ENTRY_ADDED, ChangeKind.ENTRY_REMOVED, ChangeKind.AMOUNT_CHANGED)
+_SUFFIX = re.compile(r"#\d+$")
+
+Meta = tuple[tuple[str, str], ...]
 
 
-def compare_records(old: tuple[Record, ...], new: tuple[Record, ...]) -> list[Change]:
-    """Changes from `old` to `new` rows: by table (new-page order), then row order, removals last."""
-    old_sides = _sides(old)
-    new_sides = _sides(new)
-    old_by_id = {s.ident: s for s in old_sides}
-    new_ids = {s.ident for s in new_sides}
-    partner: dict[int, _Side] = {}  # new index → its old side
-    for side in new_sides:
-        if side.ident in old_by_id:
-            partner[side.index] = old_by_id[side.ident]
-    left_old = [s for s in old_sides if s.ident not in new_ids]
-    left_new = [s for s in new_sides if s.ident not in old_by_id]
-    paired_old: set[int] = set()
-    for new_side, old_side in _pair_leftovers(left_old, left_new):
-        partner[new_side.index] = old_side
-        paired_old.add(old_side.index)
+def compare_records(
+    old: tuple[Record, ...], new: tuple[Record, ...], *, old_meta: Meta = (), new_meta: Meta = (),
+) -> list[Change]:
+    """Changes from `old` to `new` rows: by table (new-page order), then row order, removals last.
 
-    tables = list(
-        dict.fromkeys([s.record.table for s in new_sides] + [s.record.table for s in old_sides])
-    )
+    ``old_meta`` / ``new_meta`` are the documents' meta (stage, period), used for words only.
+    """
+    old_facts, new_facts = dict(old_meta), dict(new_meta)
+    stages = Stages(old=old_facts.get("stage"), new=new_facts.get("stage"))
+    periods = (old_facts.get("period"), new_facts.get("period"))
+    old_tables, new_tables = _by_table(old), _by_table(new)
+    pairs = pair_tables(old_tables, new_tables)
     changes: list[Change] = []
-    for table in tables:
-        for side in new_sides:
-            if side.record.table != table:
-                continue
-            before = partner.get(side.index)
-            if before is None and side.record.key == TOTAL_KEY:
-                change: Change | None = _total_appeared(side)
-            else:
-                change = _added(side) if before is None else _changed(before, side)
-            if change is not None:
-                changes.append(change)
-        for side in left_old:
-            if side.record.table == table and side.index not in paired_old \
-                    and side.record.key != TOTAL_KEY:
-                changes.append(_removed(side))
+    for name, rows in new_tables.items():
+        before = old_tables.get(pairs[name], []) if name in pairs else []
+        changes += _compare_table(before, rows, stages=stages, periods=periods)
+    paired_old = set(pairs.values())
+    for name, rows in old_tables.items():
+        if name not in paired_old:
+            changes += [removed(s, stages) for s in sides(rows) if s.record.key != TOTAL_KEY]
+    return _merge_repeated(changes)
+
+
+def _by_table(records: Sequence[Record]) -> dict[str, list[Record]]:
+    tables: dict[str, list[Record]] = {}
+    for record in records:
+        tables.setdefault(record.table, []).append(record)
+    return tables
+
+
+def _compare_table(
+    old: list[Record], new: list[Record], *, stages: Stages,
+    periods: tuple[str | None, str | None],
+) -> list[Change]:
+    old_sides, new_sides = sides(old), sides(new)
+    partner = match_rows(old_sides, new_sides)
+    changes: list[Change] = []
+    for side in new_sides:
+        before = partner.get(side.index)
+        if before is None and side.record.key == TOTAL_KEY:
+            change: Change | None = total_appeared(side, stages)
+        else:
+            change = added(side, stages) if before is None else changed(before, side, stages)
+        if change is not None:
+            changes.append(change)
+    matched = {s.index for s in partner.values()}
+    gone = [s for s in old_sides if s.index not in matched and s.record.key != TOTAL_KEY]
+    changes += [removed(s, stages) for s in gone]
+    rows = [s for s in old_sides if s.record.key != TOTAL_KEY]
+    common = sum(1 for s in partner.values() if s.record.key != TOTAL_KEY)
+    fresh = sum(1 for s in new_sides if s.index not in partner and s.record.key != TOTAL_KEY)
+    if new and is_rollover(old_rows=len(rows), common=common, removed=len(gone), added=fresh):
+        table = new[0].table
+        nature = next((r.nature for r in new if r.nature), None)
+        return group_rollover(changes, table=table, nature=nature, periods=periods,
+                              stage=stages.new)
     return changes
 
 
-def _sides(records: tuple[Record, ...]) -> list[_Side]:
-    sides: list[_Side] = []
-    seen: dict[str, int] = {}
-    for index, record in enumerate(records):
-        ident = entity_key(record)
-        seen[ident] = seen.get(ident, 0) + 1
-        if seen[ident] > 1:  # keys should be unique; if not, keep every row, by occurrence
-            ident = f"{ident}#{seen[ident]}"
-        descriptive, secondary = _split_cells(record)
-        sides.append(
-            _Side(
-                ident=ident,
-                index=index,
-                record=record,
-                descriptive=descriptive,
-                secondary=secondary,
-                text="|".join(form for _, form, _ in descriptive),
-            )
-        )
-    return sides
+def _line_identity(change: Change) -> str:
+    """A change's label as written, whatever section or parent line it stands under."""
+    key = (change.entity_key or "").split(KEY_SEPARATOR, 1)[-1]
+    key = _SUFFIX.sub("", key)
+    if "/うち" in key:  # a うち line keyed under its parent: the line itself is the label
+        key = key.rsplit("/うち", 1)[1]
+    return key.removeprefix("うち")
 
 
-def _split_cells(record: Record) -> tuple[tuple[tuple[str, str, str], ...], tuple[int, ...]]:
-    """The record's descriptive cells (amount cells left out) and its secondary amounts."""
-    descriptive: list[tuple[str, str, str]] = []
-    for header, value in record.cells:
-        if value == record.amount_text or is_amount_text(value):
+def _merge_repeated(changes: list[Change]) -> list[Change]:
+    """One change for a line that stands verbatim in several sections, naming them all."""
+    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for index, change in enumerate(changes):
+        if change.kind in _REPEATABLE and change.group is None and change.table is not None:
+            signature = (change.kind, _line_identity(change), change.amount_yen,
+                         change.previous_amount_yen, change.nature)
+            groups[signature].append(index)
+    out = list(changes)
+    for indexes in groups.values():
+        tables = list(dict.fromkeys(changes[i].table for i in indexes))
+        if len(tables) < 2:
             continue
-        descriptive.append((_header_form(header), _cell_form(value), display_text(value)))
-    return tuple(descriptive), record.other_amounts_yen
-
-
-def _header_form(header: str) -> str:
-    return _WS.sub("", strip_unit_note(strip_footnotes(unicodedata.normalize("NFKC", header))))
-
-
-def _cell_form(value: str) -> str:
-    """A cell as compared: NFKC, no footnote markers, legal forms or spaces; dates as ISO."""
-    text = unicodedata.normalize("NFKC", value)
-    pieces: list[str] = []
-    last = 0
-    for start, end in date_spans(text):
-        day = parse_date(text[start:end])
-        pieces.append(text[last:start])
-        pieces.append(day.isoformat() if day is not None else text[start:end])
-        last = end
-    pieces.append(text[last:])
-    text = strip_footnotes("".join(pieces))
-    return _WS.sub("", _COMPANY_FORMS.sub("", text))
-
-
-def _pair_leftovers(left_old: list[_Side], left_new: list[_Side]) -> list[tuple[_Side, _Side]]:
-    """Greedy best-first pairing of unmatched rows of the same table by similarity."""
-    candidates: list[tuple[float, int, int, _Side, _Side]] = []
-    if len(left_old) * len(left_new) > MAX_PAIRING:
-        # A table whose every row changed identity (a column reclassified, say) would
-        # cost minutes to pair; its rows are reported as removed and added instead.
-        logger.warning(
-            "not pairing %d × %d leftover rows by similarity (limit %d)",
-            len(left_old),
-            len(left_new),
-            MAX_PAIRING,
-        )
-        return []
-    old_texts = [(side, _pair_text(side)) for side in left_old]
-    for new_side in left_new:
-        matcher = SequenceMatcher(None, autojunk=False)
-        matcher.set_seq2(_pair_text(new_side))  # difflib caches the index of seq2
-        for old_side, old_text in old_texts:
-            if old_side.record.table != new_side.record.table:
-                continue
-            same_amount = old_side.record.amount_yen == new_side.record.amount_yen
-            threshold = PAIR_RATIO_SAME_AMOUNT if same_amount else PAIR_RATIO
-            matcher.set_seq1(old_text)
-            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
-                continue
-            ratio = matcher.ratio()
-            if ratio >= threshold:
-                candidates.append((-ratio, new_side.index, old_side.index, new_side, old_side))
-    candidates.sort(key=lambda c: (c[0], c[1], c[2]))
-    used_new: set[int] = set()
-    used_old: set[int] = set()
-    pairs: list[tuple[_Side, _Side]] = []
-    for _, new_index, old_index, new_side, old_side in candidates:
-        if new_index in used_new or old_index in used_old:
-            continue
-        used_new.add(new_index)
-        used_old.add(old_index)
-        pairs.append((new_side, old_side))
-    return pairs
-
-
-def _pair_text(side: _Side) -> str:
-    # The key stands in when a record has no descriptive cells (PDF lines, bare rows).
-    return norm_company(side.text) if side.text else side.record.key
-
-
-def _added(side: _Side) -> Change:
-    record = side.record
-    return Change(
-        kind=ChangeKind.ENTRY_ADDED,
-        summary=f"New: {record.entity}{_amount_phrase(record)}",
-        entity=record.entity,
-        entity_key=entity_key(record),
-        table=record.table,
-        amount_yen=record.amount_yen,
-        amount_text=record.amount_text,
-        after=record.cells,
-    )
-
-
-def _total_appeared(side: _Side) -> Change | None:
-    record = side.record
-    if record.amount_yen is None:
-        return None
-    return Change(
-        kind=ChangeKind.AMOUNT_CHANGED,
-        summary=f"Total: {record.table}{_amount_phrase(record)}",
-        entity=record.entity,
-        entity_key=entity_key(record),
-        table=record.table,
-        amount_yen=record.amount_yen,
-        amount_text=record.amount_text,
-        after=record.cells,
-    )
-
-
-def _removed(side: _Side) -> Change:
-    record = side.record
-    return Change(
-        kind=ChangeKind.ENTRY_REMOVED,
-        summary=f"Removed: {record.entity}{_amount_phrase(record)}",
-        entity=record.entity,
-        entity_key=entity_key(record),
-        table=record.table,
-        amount_yen=record.amount_yen,
-        amount_text=record.amount_text,
-        before=record.cells,
-    )
-
-
-def _changed(before: _Side, after: _Side) -> Change | None:
-    """The change between two sides of one row, or None when nothing that matters differs."""
-    old, new = before.record, after.record
-    cell_changes = list(_cell_changes(before, after))
-    if old.amount_yen != new.amount_yen:
-        label = _amount_label(new) or _amount_label(old) or _DEFAULT_AMOUNT_LABEL
-        summary = f"{new.entity}: {label} {_amount_move(old, new)}"
-        if cell_changes:
-            summary += "; " + "; ".join(cell_changes)
-        return Change(
-            kind=ChangeKind.AMOUNT_CHANGED,
-            summary=summary,
-            entity=new.entity,
-            entity_key=entity_key(new),
-            table=new.table,
-            amount_yen=new.amount_yen,
-            previous_amount_yen=old.amount_yen,
-            amount_text=new.amount_text,
-            previous_amount_text=old.amount_text,
-            before=old.cells,
-            after=new.cells,
-        )
-    if before.secondary != after.secondary:
-        cell_changes.append(
-            f"その他の金額 {_amounts(before.secondary)} → {_amounts(after.secondary)}"
-        )
-    if not cell_changes:
-        return None
-    return Change(
-        kind=ChangeKind.ENTRY_CHANGED,
-        summary=f"Changed: {new.entity}: " + "; ".join(cell_changes),
-        entity=new.entity,
-        entity_key=entity_key(new),
-        table=new.table,
-        amount_yen=new.amount_yen,
-        previous_amount_yen=old.amount_yen,
-        amount_text=new.amount_text,
-        previous_amount_text=old.amount_text,
-        before=old.cells,
-        after=new.cells,
-    )
-
-
-def _cell_changes(before: _Side, after: _Side) -> Iterable[str]:
-    """Yield "header 'old' → 'new'" for each descriptive cell that differs."""
-    old_cells, new_cells = before.descriptive, after.descriptive
-    if len(old_cells) != len(new_cells):
-        old_text = " / ".join(shown for _, _, shown in old_cells)
-        new_text = " / ".join(shown for _, _, shown in new_cells)
-        if [f for _, f, _ in old_cells] != [f for _, f, _ in new_cells]:
-            a, b = _snippets(old_text, new_text)
-            yield f"'{a}' → '{b}'"
-        return
-    for (old_header, old_form, old_shown), (_, new_form, new_shown) in zip(
-        old_cells, new_cells, strict=True
-    ):
-        if old_form != new_form:
-            a, b = _snippets(old_shown, new_shown)
-            yield f"{old_header or '?'} '{a}' → '{b}'"
-
-
-def _snippets(a: str, b: str) -> tuple[str, str]:
-    """Both texts cut to the region where they differ, with a little context."""
-    if len(a) <= _SNIPPET_WIDTH and len(b) <= _SNIPPET_WIDTH:
-        return a, b
-    opcodes = [
-        op for op in SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"
-    ]
-    if not opcodes:
-        return a[:_SNIPPET_WIDTH] + "…", b[:_SNIPPET_WIDTH] + "…"
-    a_start = max(0, opcodes[0][1] - _SNIPPET_CONTEXT)
-    b_start = max(0, opcodes[0][3] - _SNIPPET_CONTEXT)
-    a_end = min(len(a), opcodes[-1][2] + _SNIPPET_CONTEXT, a_start + _SNIPPET_WIDTH)
-    b_end = min(len(b), opcodes[-1][4] + _SNIPPET_CONTEXT, b_start + _SNIPPET_WIDTH)
-    return _cut(a, a_start, a_end), _cut(b, b_start, b_end)
-
-
-def _cut(text: str, start: int, end: int) -> str:
-    return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
-
-
-def _amount_label(record: Record) -> str | None:
-    """The header of the record's amount cell, unit note and footnote marks removed."""
-    for header, value in record.cells:
-        if record.amount_text is not None and value == record.amount_text:
-            label = strip_unit_note(strip_footnotes(unicodedata.normalize("NFKC", header)))
-            return label or None
-    return None
-
-
-def _yen(amount: int | None, text: str | None = None) -> str:
-    if amount is None:
-        # A budget request line without a figure yet says so itself (事項要求).
-        if text and "事項要求" in text:
-            return "事項要求 (no amount yet)"
-        return "(no amount)"
-    return format_oku_as_written(amount, text)
-
-
-def _amount_phrase(record: Record) -> str:
-    """The phrase ": 最大助成額 5,000億円 (¥500.0 billion)" for a record with an amount, else ""."""
-    if record.amount_yen is None:
-        return ""
-    label = _amount_label(record) or _DEFAULT_AMOUNT_LABEL
-    amount = _yen(record.amount_yen, record.amount_text)
-    return f": {label} {amount} ({format_billions(record.amount_yen)})"
-
-
-def _amount_move(old: Record, new: Record) -> str:
-    """The move "1,670億円 → 5,000億円 (+3,330億円, ¥500.0 billion)"."""
-    move = f"{_yen(old.amount_yen, old.amount_text)} → {_yen(new.amount_yen, new.amount_text)}"
-    if old.amount_yen is not None and new.amount_yen is not None:
-        delta = format_delta_oku(new.amount_yen - old.amount_yen)
-        return f"{move} ({delta}, {format_billions(new.amount_yen)})"
-    if new.amount_yen is not None:
-        return f"{move} ({format_billions(new.amount_yen)})"
-    return move
-
-
-def _amounts(values: tuple[int, ...]) -> str:
-    return ", ".join(format_oku(v) for v in values) if values else "(none)"
+        first = changes[indexes[0]]
+        also = tuple(t for t in tables if t != first.table and t is not None)
+        group = f"repeated\x1f{first.entity_key}"
+        sections = "、".join(f"「{t}」" for t in also)
+        out[indexes[0]] = replace(first, group=group, also_in=also,
+                                  summary=f"{first.summary} (also in {sections})")
+        for i in indexes[1:]:
+            out[i] = replace(changes[i], group=group)
+    return out

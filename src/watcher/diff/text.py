@@ -1,6 +1,12 @@
-"""`text` sources: one text_changed change with a diff-match-patch diff."""
+"""`text` sources: one text_changed change with a diff-match-patch diff.
+
+Snippets of text shown to people (here and in cell changes) are clipped at token
+boundaries: a number (7,729,810, 1兆2,390億円) or a Latin word is shown whole or not at all.
+"""
 
 from __future__ import annotations
+
+import re
 
 import diff_match_patch as dmp_module
 
@@ -8,6 +14,44 @@ from watcher.changes import Change, ChangeKind
 
 # Above this size a character diff is slow; line mode diffs whole lines first.
 LINE_MODE_THRESHOLD = 2000
+# What must not be cut: a number with its separators and kanji units, or a Latin word.
+_TOKEN = re.compile(
+    r"[△▲+\-−]?(?:[0-9０-９]+(?:[,.，．][0-9０-９]+)*[兆億万千百]?)+円?|[A-Za-z0-9]+(?:[-_.'][A-Za-z0-9]+)*"
+)
+
+
+def widen_to_tokens(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start``/``end`` moved outwards so that no token of ``text`` is cut.
+
+    >>> text = "交付決定額 7,729,810円 を計上"
+    >>> start, end = widen_to_tokens(text, 9, 12)
+    >>> text[start:end]
+    '7,729,810円'
+    """
+    for match in _TOKEN.finditer(text):
+        if match.start() < start < match.end():
+            start = match.start()
+        if match.start() < end < match.end():
+            end = match.end()
+        if match.start() >= end:
+            break
+    return start, end
+
+
+def clip(text: str, limit: int) -> str:
+    """One line of at most about ``limit`` characters, never ending inside a token.
+
+    >>> clip("令和7年度 交付決定額 7,729,810円", 17)
+    '令和7年度 交付決定額…'
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    start, _ = widen_to_tokens(text, cut, cut)
+    if start < cut and start > 0:
+        cut = start  # end before the token rather than inside it
+    return text[:cut].rstrip() + "…"
 
 
 def text_diff(old: str, new: str) -> tuple[tuple[int, str], ...]:
@@ -31,15 +75,10 @@ def summarize_diff(diffs: tuple[tuple[int, str], ...], limit: int = 120) -> str:
     deleted = " ".join(t.strip() for op, t in diffs if op == -1 and t.strip())
     parts = []
     if inserted:
-        parts.append(f"+「{_clip(inserted, limit)}」")
+        parts.append(f"+「{clip(inserted, limit)}」")
     if deleted:
-        parts.append(f"−「{_clip(deleted, limit)}」")
+        parts.append(f"−「{clip(deleted, limit)}」")
     return "Text changed: " + (" ".join(parts) if parts else "whitespace only")
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def compare_text(old: str, new: str) -> list[Change]:

@@ -27,6 +27,10 @@ class Record:
 
     ``key`` is the normalised identity built from descriptive cells (never the
     amount or the position); ``entity`` is the readable form users see.
+    ``nature`` says what the row is — ``approval``, ``grant`` (a 交付決定),
+    ``budget_line`` or ``item`` — decided at extraction from what its table is
+    (watcher.labels words each kind by it); ``identifiers`` are the row's
+    identifier cells as (column label, value), e.g. ("法人番号", "1000020380008").
     """
 
     table: str
@@ -37,9 +41,11 @@ class Record:
     amount_text: str | None = None
     other_amounts_yen: tuple[int, ...] = ()
     dates: tuple[str, ...] = ()
+    nature: str | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "table": self.table,
             "key": self.key,
             "entity": self.entity,
@@ -49,6 +55,12 @@ class Record:
             "other_amounts_yen": list(self.other_amounts_yen),
             "dates": list(self.dates),
         }
+        # Written only when set, so a record without them reads as it always did.
+        if self.nature is not None:
+            data["nature"] = self.nature
+        if self.identifiers:
+            data["identifiers"] = [list(i) for i in self.identifiers]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
@@ -61,6 +73,8 @@ class Record:
             amount_text=data.get("amount_text"),
             other_amounts_yen=tuple(data.get("other_amounts_yen", ())),
             dates=tuple(data.get("dates", ())),
+            nature=data.get("nature"),
+            identifiers=tuple((str(h), str(v)) for h, v in data.get("identifiers", ())),
         )
 
 

@@ -17,10 +17,18 @@ cosmetic edits do not matter:
   similarity pairing instead. (A plain 40-character prefix of the whole cell was
   tried and rejected: English outlines spend 40 characters on the site alone,
   so two plans at one plant collided.)
+
+Columns have roles (``classify_label``): a 法人番号 or a decision code (採択番号, 交付番号, …)
+is an ``identifier`` — kept on the Record, never in the readable name; 公益法人の区分,
+会計区分, 目名称 and other 区分 columns are ``attribute`` s — compared as cells, told apart
+by, but neither name nor key. A cell under 番号 / No. that holds a plain number of at most
+four digits is a running number: the row's position (``is_running_number``). Which cells
+make two rows of two snapshots one record is stated in watcher.diff.matching.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -33,6 +41,7 @@ __all__ = [
     "classify_label",
     "display_text",
     "is_amount_text",
+    "is_running_number",
     "is_total",
     "norm_company",
     "norm_text",
@@ -50,7 +59,7 @@ PLAN_PREFIX = 64
 # character is two columns, ASCII one: English needs about twice the letters).
 ENTITY_PLAN_WIDTH = 100
 
-ColumnKind = Literal["recipient", "plan", "date", "index", "other"]
+ColumnKind = Literal["recipient", "plan", "date", "index", "identifier", "attribute", "other"]
 
 # Footnote markers: ※, ※1, *1, 注1, (注), (注2). A digit run is taken only when no
 # further digit, comma or point follows, so "※ 4,760億円" keeps its amount.
@@ -81,7 +90,14 @@ _PLAN = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(r"日$|日付|年月日|年月$|時期|date|\bwhen\b", re.IGNORECASE)
-_INDEX = re.compile(r"^(?:no\.?|番号|項番|通し番号|#|順|順番|number)$", re.IGNORECASE)
+_INDEX = re.compile(r"^(?:no\.?|番号|項番|通し番号|整理番号|#|順|順番|number)$", re.IGNORECASE)
+_IDENTIFIER = re.compile(
+    r"法人番号|採択番号|交付番号|認定番号|管理番号|受付番号|決定番号|事業番号|承認番号|登録番号|"
+    r"(?<![a-z])id$|コード|corporate\s*number|reference\s*(?:no|number)",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(r"区分|会計|目名称|\(目\)名称|所管|該当|種別|category|account", re.IGNORECASE)
+_RUNNING_NUMBER = re.compile(r"[0-9]{1,4}")
 _TOTALS = frozenset({"合計", "総計", "計", "小計", "総額", "total", "grandtotal", "subtotal"})
 
 
@@ -147,11 +163,16 @@ def norm_company(text: str) -> str:
     return norm_text(_COMPANY_FORMS.sub(" ", normalised))
 
 
+@functools.lru_cache(maxsize=4096)
 def classify_label(label: str) -> ColumnKind:
     """What a descriptive column holds, judged by its header label."""
     normalised = strip_unit_note(strip_footnotes(unicodedata.normalize("NFKC", label))).strip()
     if _INDEX.match(normalised):
         return "index"
+    if _IDENTIFIER.search(normalised):
+        return "identifier"
+    if _ATTRIBUTE.search(normalised):
+        return "attribute"
     if _RECIPIENT.search(normalised):
         return "recipient"
     if _DATE.search(normalised):
@@ -159,6 +180,15 @@ def classify_label(label: str) -> ColumnKind:
     if _PLAN.search(normalised):
         return "plan"
     return "other"
+
+
+def is_running_number(text: str) -> bool:
+    """Whether a 番号/No. cell is a running number (position), not a code (identity).
+
+    >>> is_running_number("１２"), is_running_number("R6-015"), is_running_number("20240153")
+    (True, False, False)
+    """
+    return bool(_RUNNING_NUMBER.fullmatch(unicodedata.normalize("NFKC", text).strip().rstrip(".")))
 
 
 def is_total(text: str) -> bool:
@@ -226,9 +256,10 @@ def row_identity(
     """(key, disambiguating extras, readable entity) from a row's descriptive cells.
 
     ``cells`` are (column kind, cell lines) in column order, amount cells left out.
-    The key is recipient + plan headline; date and number columns never count.
-    ``extras`` (the full plan, then each "other" column) tell apart rows whose
-    keys collide; they always have one slot per column so that levels line up.
+    The key is recipient + plan headline; date, number, identifier and attribute
+    columns never count. ``extras`` (the full plan, each "other" column, then the
+    identifiers, attributes and dates) tell apart rows whose keys collide; they always
+    have one slot per column so that levels line up.
     """
     for _, lines in cells:
         if is_total(" ".join(lines)):
@@ -244,7 +275,11 @@ def row_identity(
     other_keys = [norm_text(text) for text in others]
     if not parts:
         parts = [k[:PLAN_PREFIX] for k in other_keys if k][:2]
-    extras = (norm_text(" ".join(" ".join(x) for x in plans)), *other_keys)
+    tie_breakers = [
+        norm_text(" ".join(lines)) for kind, lines in cells
+        if kind in ("identifier", "attribute", "date")
+    ]
+    extras = (norm_text(" ".join(" ".join(x) for x in plans)), *other_keys, *tie_breakers)
 
     names = " / ".join(n for n in (_recipient_display(x) for x in recipients) if n)
     plan = short_plan(plans[0]) if plans else ""

@@ -8,6 +8,9 @@ stripped) within its section heading, so a PDF regenerated with another page
 size, font, metadata or line wrapping gives the same records. This module reads
 the pages into blocks; watcher.extract.pdf_items turns the blocks into line items.
 
+The document's stage (概算要求, 予算案, 補正予算, 決定) and fiscal year, read from its
+title, go into the Document's meta, so a change can say which stage each amount is from.
+
 Anything that cannot be read (not a PDF, truncated, password-protected, too
 many pages, no text layer, text without a Unicode mapping) gives a Document
 whose ``suspect_reason`` starts with "PDF could not be read:"; this never raises.
@@ -24,6 +27,7 @@ import pdfplumber
 
 from watcher.extract.document import Document, Page
 from watcher.extract.pdf_items import PAGE_NUMBER, Block, TableRows, TextLine, line_items, norm_line
+from watcher.extract.stage import title_facts
 from watcher.extract.text import apply_ignore
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ MAX_PAGES = 500
 MAX_BYTES = 64 * 1024 * 1024
 UNREADABLE = "PDF could not be read"
 _CID = re.compile(r"\(cid:\d+\)")
+_TITLE_LINES = 4
 
 
 class PdfUnreadable(Exception):
@@ -54,8 +59,22 @@ def extract_pdf(page: Page, ignore: tuple[re.Pattern[str], ...] = ()) -> Documen
         kind="pdf",
         text=apply_ignore(text, ignore),
         records=records,
-        meta=(("pages", str(len(pages))),),
+        meta=(("pages", str(len(pages))), *budget_facts(text)),
     )
+
+
+def budget_facts(text: str) -> tuple[tuple[str, str], ...]:
+    """The title's facts (watcher.extract.stage); a stage or fiscal year the title lacks is
+    taken from the next few lines (a subtitle, "令和8年度予算案" on a line of its own)."""
+    lines = [line for line in text.split("\n") if line.strip()][:_TITLE_LINES]
+    if not lines:
+        return ()
+    facts = dict(title_facts(lines[0], budget=True))
+    for line in lines[1:]:
+        for key, value in title_facts(line, budget=True):
+            if key in ("stage", "fiscal_year"):
+                facts.setdefault(key, value)
+    return tuple(facts.items())
 
 
 def read_pdf(body: bytes) -> tuple[list[list[Block]], str]:

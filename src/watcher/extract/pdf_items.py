@@ -160,6 +160,7 @@ class _Builder:
                 amount_text=amount_text,
                 other_amounts_yen=others,
                 dates=dates,
+                nature="budget_line",
             )
         )
 

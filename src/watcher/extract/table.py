@@ -12,7 +12,9 @@ the table's note (caption, a （単位：億円） line just above, or a title r
 
 A record's ``table`` is the table's identity: its caption, else the nearest
 preceding h2–h4 heading, else its header labels, never its position. Its ``key``
-comes from the recipient and plan cells (see watcher.extract.identity). A total
+comes from the recipient and plan cells (see watcher.extract.identity); its ``nature``
+from what the table's caption, heading and labels say it lists. The page's title (its h1)
+goes into the Document's meta with the fiscal year and period it names. A total
 row (合計, 総計, Total) is a record too, with the key ``合計`` (its normalised
 label): a changed total is worth an alert of its own.
 """
@@ -35,8 +37,15 @@ from watcher.extract.identity import (
     unique_keys,
     unique_names,
 )
+from watcher.extract.stage import title_facts
 from watcher.extract.suspect import page_suspect_reason
-from watcher.extract.table_rows import TableRow, primary_amount_column, read_columns, read_row
+from watcher.extract.table_rows import (
+    TableRow,
+    primary_amount_column,
+    read_columns,
+    read_row,
+    table_nature,
+)
 from watcher.extract.text import element_text
 from watcher.extract.yen import unit_multiplier
 
@@ -59,7 +68,19 @@ def extract_tables(page: Page, ignore: tuple[re.Pattern[str], ...] = ()) -> Docu
         text=text,
         records=records,
         suspect_reason=page_suspect_reason(page.text, text),
+        meta=title_facts(_page_title(main)),
     )
+
+
+def _page_title(main: etree._Element) -> str:
+    """The page's own title: the main column's first h1, else the document's <title>."""
+    for path in (".//h1", "//h1", "//title"):
+        found = main.find(path) if path.startswith(".") else next(iter(main.xpath(path)), None)
+        if found is not None:
+            text = normalize_space(" ".join(found.itertext()))
+            if text:
+                return text
+    return ""
 
 
 def read_tables(html: str) -> tuple[Record, ...]:
@@ -69,18 +90,19 @@ def read_tables(html: str) -> tuple[Record, ...]:
 
 def tables_in(main: etree._Element) -> tuple[Record, ...]:
     """Every row of every subsidy table under an already cleaned main column."""
-    tables: list[tuple[str, str, list[TableRow]]] = []
+    tables: list[tuple[str, str, list[TableRow], str]] = []
     headings = _preceding_headings(main)
     for table in main.iter("table"):
         read = _read_table(table, headings.get(table))
         if read is not None:
             tables.append(read)
-    names = unique_names([(name, labels) for name, labels, _ in tables])
+    names = unique_names([(name, labels) for name, labels, _, _ in tables])
     records: list[Record] = []
-    for name, (_, _, rows) in zip(names, tables, strict=True):
+    for name, (_, _, rows, nature) in zip(names, tables, strict=True):
         keys = unique_keys([(row.key, row.extras) for row in rows])
         records.extend(
-            replace(row.record, table=name, key=key) for key, row in zip(keys, rows, strict=True)
+            replace(row.record, table=name, key=key, nature=nature)
+            for key, row in zip(keys, rows, strict=True)
         )
     return tuple(records)
 
@@ -105,8 +127,8 @@ def _preceding_headings(main: etree._Element) -> dict[etree._Element, etree._Ele
 
 def _read_table(
     table: etree._Element, heading: etree._Element | None = None,
-) -> tuple[str, str, list[TableRow]] | None:
-    """(identity, joined labels, rows) of a subsidy table, or None for any other table."""
+) -> tuple[str, str, list[TableRow], str] | None:
+    """(identity, joined labels, rows, nature) of a subsidy table, or None for any other table."""
     if next(table.iterdescendants("table"), None) is not None:
         return None  # a layout table; its inner tables are read on their own
     grid = build_grid(table)
@@ -140,7 +162,9 @@ def _read_table(
         return None
     name = _table_name(caption, notes, heading)
     joined = " / ".join(strip_unit_note(label) for label in labels if label)
-    return (name or joined, joined, rows)
+    heading_text = " ".join(heading.itertext()) if heading is not None else ""
+    nature = table_nature([caption, *notes, heading_text, *labels])
+    return (name or joined, joined, rows, nature)
 
 
 def _is_title_row(row: tuple[GridCell | None, ...]) -> bool:

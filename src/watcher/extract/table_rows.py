@@ -2,6 +2,7 @@
 
 Column kinds come from the header label (watcher.extract.identity) and, for unlabelled
 columns, from what their cells hold; the primary amount column is the maximum-subsidy one.
+A table's nature (approval, grant, budget_line, item) comes from its caption, heading and labels.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from watcher.extract.grid import Grid, GridCell
 from watcher.extract.identity import (
     ColumnKind,
     classify_label,
+    display_text,
     is_amount_text,
+    is_running_number,
     row_identity,
     strip_footnotes,
 )
@@ -31,6 +34,12 @@ _AMOUNT_LABEL = re.compile(
 # Which amount column is "the" amount when there are several.
 _MAX_LABEL = re.compile(r"最大|上限|限度|max", re.IGNORECASE)
 _SUBSIDY_LABEL = re.compile(r"助成|補助|支援|subsid|grant", re.IGNORECASE)
+# What a table lists, by the words of its caption, heading and labels; first match wins.
+_NATURES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("grant", re.compile(r"交付決定|交付先|grant\s+decision", re.IGNORECASE)),
+    ("approval", re.compile(r"認定|採択|選定|approv|selected", re.IGNORECASE)),
+    ("budget_line", re.compile(r"予算|概算要求|要求額|budget", re.IGNORECASE)),
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +127,7 @@ def read_row(
     primary: int,
     table_unit: int | None,
     header_texts: list[str],
+    nature: str | None = None,
 ) -> TableRow | None:
     """One body row as a TableRow, or None for blank, section and repeated-header rows."""
     present = [(j, c) for j, c in enumerate(row) if c is not None]
@@ -160,17 +170,21 @@ def read_row(
             other_amounts.extend(found)
 
     descriptive = [
-        (columns[j].kind, cell)
+        (j, _cell_kind(columns[j].kind, cell.text), cell)
         for j, cell in distinct
         if cell.origin not in amount_origins and columns[j].kind is not None
     ]
+    identifiers = tuple(
+        (columns[j].label, display_text(cell.text))
+        for j, kind, cell in descriptive if kind == "identifier" and cell.text.strip()
+    )
     dates: list[str] = []
-    for _, cell in descriptive:
+    for _, _, cell in descriptive:
         for day in find_dates(cell.text):
             if day.isoformat() not in dates:
                 dates.append(day.isoformat())
 
-    key, extras, entity = row_identity([(kind, cell.lines) for kind, cell in descriptive])
+    key, extras, entity = row_identity([(kind, cell.lines) for _, kind, cell in descriptive])
     record = Record(
         table="",
         key=key,
@@ -180,5 +194,27 @@ def read_row(
         amount_text=amount_text,
         other_amounts_yen=(*primary_amounts[1:], *other_amounts),
         dates=tuple(dates),
+        nature=nature,
+        identifiers=identifiers,
     )
     return TableRow(key=key, extras=extras, record=record)
+
+
+def _cell_kind(kind: ColumnKind | None, text: str) -> ColumnKind | None:
+    """A 番号/No. cell is the row's position when it holds a running number, else an identifier."""
+    if kind == "index" and text.strip() and not is_running_number(text):
+        return "identifier"
+    return kind
+
+
+def table_nature(texts: list[str]) -> str:
+    """What a table's rows are, from its caption, heading and header labels.
+
+    >>> table_nature(["四国経済産業局", "交付決定額（単位：円）"]), table_nature(["認定計画一覧"])
+    ('grant', 'approval')
+    """
+    joined = unicodedata.normalize("NFKC", " ".join(texts))
+    for nature, pattern in _NATURES:
+        if pattern.search(joined):
+            return nature
+    return "item"

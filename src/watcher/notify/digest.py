@@ -25,12 +25,11 @@ from sqlmodel import Session
 from watcher.errors import ConfigError
 from watcher.notify.render import (
     JST,
-    KINDS,
     Links,
     amount_line,
-    count_phrase,
+    change_label,
+    changes_phrase,
     delta_text,
-    kind_label,
     local_time,
     yen_text,
 )
@@ -102,7 +101,7 @@ class DigestContent:
     @property
     def subject(self) -> str:
         """[subsidy-watcher] 2025-11-21 — 3 new approvals, 1 amount change."""
-        phrase = count_phrase([c.kind for c in self.changes]) or "no changes"
+        phrase = changes_phrase(self.changes) or "no changes"
         return f"[subsidy-watcher] {self.digest_date.isoformat()} — {phrase}"
 
 
@@ -169,7 +168,7 @@ _ENV = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
 )
-_ENV.filters.update(yen=yen_text, delta=delta_text, kind_label=kind_label)
+_ENV.filters.update(yen=yen_text, delta=delta_text, change_label=change_label)
 
 
 def _view(content: DigestContent, links: Links) -> dict[str, object]:
@@ -178,8 +177,8 @@ def _view(content: DigestContent, links: Links) -> dict[str, object]:
 
     return {
         "content": content, "subject": content.subject, "links": links, "when": when,
-        "amount_line": amount_line, "kinds": KINDS,
-        "count": count_phrase([c.kind for c in content.changes]) or "no changes",
+        "amount_line": amount_line,
+        "count": changes_phrase(content.changes) or "no changes",
     }
 
 

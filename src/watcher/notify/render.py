@@ -7,7 +7,6 @@ escaped for Slack's mrkdwn (&, <, >), so a page can neither mention anyone (<!ch
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from watcher.changes import ChangeKind
 from watcher.extract.yen import format_billions, format_delta_oku, format_oku
+from watcher.labels import count_phrase, kind_label
 from watcher.store.changes import StoredChange
 from watcher.store.outbox import HealthAlert
 
@@ -28,18 +28,6 @@ CLIP = 150
 SUMMARY_CLIP = 400
 URL_LIMIT = 1000
 SECTION_LIMIT = 3000
-
-# kind → (label in an alert, count word singular, plural) in the order messages list them.
-KINDS: dict[str, tuple[str, str, str]] = {
-    ChangeKind.ENTRY_ADDED: ("New approval", "new approval", "new approvals"),
-    ChangeKind.AMOUNT_CHANGED: ("Amount changed", "amount change", "amount changes"),
-    ChangeKind.ENTRY_CHANGED: ("Entry changed", "changed entry", "changed entries"),
-    ChangeKind.ENTRY_REMOVED: ("Entry removed", "removed entry", "removed entries"),
-    ChangeKind.LINK_ADDED: ("New link", "new link", "new links"),
-    ChangeKind.LINK_REMOVED: ("Link removed", "removed link", "removed links"),
-    ChangeKind.TEXT_CHANGED: ("Text changed", "text change", "text changes"),
-}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Links:
@@ -127,19 +115,14 @@ def local_time(moment: datetime, tz: ZoneInfo = JST) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-def kind_label(kind: str) -> str:
-    return KINDS.get(kind, (kind.replace("_", " ").capitalize(), kind, kind))[0]
+def change_label(change: StoredChange) -> str:
+    """What a change is called in an alert: 'New budget line', 'Grant list replaced' (watcher.labels)."""
+    return kind_label(change.kind, change.nature)
 
 
-def count_phrase(kinds: Sequence[str]) -> str:
-    """'3 new approvals, 1 amount change' in a fixed kind order."""
-    counts = Counter(kinds)
-    order = [k for k in KINDS if counts[k]] + sorted(k for k in counts if k not in KINDS)
-    parts = []
-    for kind in order:
-        _, one, many = KINDS.get(kind, ("", kind, kind))
-        parts.append(f"{counts[kind]} {one if counts[kind] == 1 else many}")
-    return ", ".join(parts)
+def changes_phrase(changes: Sequence[StoredChange]) -> str:
+    """'3 new approvals, 1 budget line change' for some changes (watcher.labels)."""
+    return count_phrase([(c.kind, c.nature) for c in changes])
 
 
 def source_title(agency: str, name: str, url: str | None) -> str:
@@ -161,10 +144,10 @@ def render_changes(changes: Sequence[StoredChange], *, links: Links, tz: ZoneInf
     plain_source = _plain_source(first.agency, first.source_name)
     single = len(changes) == 1
     if single:
-        title = f"*{kind_label(first.kind)}* · {source}"
-        text = f"{plain_source}: {kind_label(first.kind).lower()} — {_fallback_detail(first)}"
+        title = f"*{change_label(first)}* · {source}"
+        text = f"{plain_source}: {change_label(first).lower()} — {_fallback_detail(first)}"
     else:
-        phrase = count_phrase([c.kind for c in changes])
+        phrase = changes_phrase(changes)
         title = f"*{len(changes)} changes* · {source}\n{phrase}"
         text = f"{plain_source}: {len(changes)} changes ({phrase})"
     blocks: list[dict[str, Any]] = [_section(title)]
@@ -181,7 +164,7 @@ def render_changes(changes: Sequence[StoredChange], *, links: Links, tz: ZoneInf
 
 
 def _item(change: StoredChange, links: Links, *, labelled: bool) -> str:
-    parts = [f"*{kind_label(change.kind)}*"] if labelled else []
+    parts = [f"*{change_label(change)}*"] if labelled else []
     if change.entity:
         parts.append(escape(clip(change.entity)) if labelled else f"*{escape(clip(change.entity))}*")
     parts.append(link(links.change(change.id), f"#{change.id}"))

@@ -36,6 +36,7 @@ class StoredChange:
     imported: bool
     source_url: str
     details: dict[str, Any]
+    group_id: int | None = None  # the change this one is a member of (listed under it)
 
     @property
     def amount_text(self) -> str | None:
@@ -47,6 +48,18 @@ class StoredChange:
     def previous_amount_text(self) -> str | None:
         value = self.details.get("previous_amount_text")
         return value if isinstance(value, str) else None
+
+    @property
+    def nature(self) -> str | None:
+        """What the changed record is: approval, grant, budget_line, item (None: not recorded)."""
+        value = self.details.get("nature")
+        return value if isinstance(value, str) else None
+
+    @property
+    def also_in(self) -> tuple[str, ...]:
+        """The other sections a repeated line stands in."""
+        value = self.details.get("also_in")
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
     def to_json(self) -> dict[str, Any]:
         delta = (
@@ -73,6 +86,8 @@ class StoredChange:
             "previous_snapshot_id": self.previous_snapshot_id,
             "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
             "imported": self.imported,
+            "nature": self.nature,
+            "group_id": self.group_id,
         }
 
 
@@ -84,8 +99,12 @@ def list_changes(
     kinds: Sequence[str] = (),
     limit: int | None = None,
     newest_first: bool = False,
+    group_id: int | None = None,
 ) -> list[StoredChange]:
+    """Recorded changes, members included (oldest first); ``group_id``: only its members."""
     query = select(ChangeRow, SourceRow).join(SourceRow, col(SourceRow.id) == ChangeRow.source_id)
+    if group_id is not None:
+        query = query.where(col(ChangeRow.group_id) == group_id)
     if source_ids:
         query = query.where(col(ChangeRow.source_id).in_(source_ids))
     if since is not None:
@@ -108,4 +127,5 @@ def to_stored_change(row: ChangeRow, source: SourceRow) -> StoredChange:
         summary=row.summary, table=row.table_name, snapshot_id=row.snapshot_id,
         previous_snapshot_id=row.previous_snapshot_id, acknowledged_at=row.acknowledged_at,
         imported=row.imported, source_url=source.url, details=json.loads(row.details or "{}"),
+        group_id=row.group_id,
     )

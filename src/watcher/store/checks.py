@@ -95,23 +95,11 @@ def record_check(
     key = inserted.inserted_primary_key
     assert key is not None
     snapshot_id = int(key[0])
-    change_rows = [
-        ChangeRow(
-            source_id=check.source_id, snapshot_id=snapshot_id,
-            previous_snapshot_id=check.previous_snapshot_id, detected_at=check.fetched_at,
-            kind=str(change.kind), entity=change.entity, entity_key=change.entity_key,
-            table_name=change.table, amount_yen=change.amount_yen,
-            previous_amount_yen=change.previous_amount_yen, url=change.url,
-            summary=change.summary,
-            details=json.dumps(change.details_json(), ensure_ascii=False),
-            imported=check.imported,
-        )
-        for change in check.changes
-    ]
-    session.add_all(change_rows)
-    session.flush()
+    change_rows = _change_rows(session, check, snapshot_id)
     if not check.imported:
         for row in change_rows:
+            if row.group_id is not None:
+                continue  # a member: its group's change is the alert
             for channel in alert_channels:
                 session.add(Delivery(channel=channel, change_id=row.id, snapshot_id=snapshot_id,
                                      next_attempt_at=check.fetched_at, created_at=check.fetched_at))
@@ -128,6 +116,41 @@ def record_check(
     _update_source(session, check, snapshot_id)
     return RecordedCheck(snapshot_id=snapshot_id,
                          change_ids=tuple(r.id for r in change_rows if r.id is not None))
+
+
+def _change_rows(session: Session, check: CheckRecord, snapshot_id: int) -> list[ChangeRow]:
+    """Insert the check's changes, in order; a group's first change is the one its members
+    point to (inserted first, so it has an id before they do)."""
+    rows = [
+        ChangeRow(
+            source_id=check.source_id, snapshot_id=snapshot_id,
+            previous_snapshot_id=check.previous_snapshot_id, detected_at=check.fetched_at,
+            kind=str(change.kind), entity=change.entity, entity_key=change.entity_key,
+            table_name=change.table, amount_yen=change.amount_yen,
+            previous_amount_yen=change.previous_amount_yen, url=change.url,
+            summary=change.summary,
+            details=json.dumps(change.details_json(), ensure_ascii=False),
+            imported=check.imported,
+        )
+        for change in check.changes
+    ]
+    heads: dict[str, ChangeRow] = {}
+    members: list[tuple[ChangeRow, str]] = []
+    for change, row in zip(check.changes, rows, strict=True):
+        if change.group is None:
+            continue
+        if change.group in heads:
+            members.append((row, change.group))
+        else:
+            heads[change.group] = row
+    member_rows = {id(row) for row, _ in members}
+    session.add_all([row for row in rows if id(row) not in member_rows])
+    session.flush()
+    for row, group in members:
+        row.group_id = heads[group].id
+    session.add_all([row for row, _ in members])
+    session.flush()
+    return rows
 
 
 def record_quiet_checks(*, session: Session, checks: Sequence[CheckRecord]) -> None:

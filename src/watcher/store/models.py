@@ -141,6 +141,9 @@ class ChangeRow(SQLModel, table=True):
     details: str = "{}"
     acknowledged_at: datetime | None = _ts()  # type: ignore[assignment]
     imported: bool = False
+    # The change this one is a member of (a replaced list's rows, a repeated line): members
+    # are stored and listed under it, and only the change they belong to is alerted.
+    group_id: int | None = Field(default=None, foreign_key="changes.id", index=True)
 
 
 class HealthEvent(SQLModel, table=True):

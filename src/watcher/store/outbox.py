@@ -360,10 +360,12 @@ def digest_delivery(*, session: Session, digest_id: int) -> DeliveryInfo | None:
 def changes_between(
     *, session: Session, since: datetime | None, until: datetime,
 ) -> list[StoredChange]:
-    """Changes detected after ``since`` up to and including ``until`` (imports excluded)."""
+    """Changes detected after ``since`` up to and including ``until`` (imports excluded, and
+    members of a group, which their group's change stands for)."""
     query = (
         select(ChangeRow, SourceRow).join(SourceRow, col(SourceRow.id) == ChangeRow.source_id)
-        .where(col(ChangeRow.detected_at) <= until, col(ChangeRow.imported).is_(False))
+        .where(col(ChangeRow.detected_at) <= until, col(ChangeRow.imported).is_(False),
+               col(ChangeRow.group_id).is_(None))
         .order_by(col(ChangeRow.detected_at), col(ChangeRow.id))
     )
     if since is not None:

@@ -53,7 +53,7 @@ def _templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(jst=views.jst, oku=views.oku, bn=views.billions, size=views.file_size,
-                       href=views.safe_href)
+                       href=views.safe_href, change_label=views.change_label)
     env.globals.update(delta=views.delta, query_string=views.query_string)
     return env
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from xml.etree import ElementTree as ET
 
 from watcher.store.changes import StoredChange
-from watcher.web.views import billions, delta, oku, printable, safe_href
+from watcher.web.views import billions, change_label, delta, oku, printable, safe_href
 
 ATOM = "http://www.w3.org/2005/Atom"
 
@@ -27,7 +27,7 @@ def _link(parent: ET.Element, href: str, rel: str, type_: str | None = None) -> 
 
 def _content(change: StoredChange) -> str:
     lines = [change.summary, "", f"Source: {change.source_name} ({change.source})",
-             f"Kind: {change.kind}"]
+             f"Kind: {change_label(change)} ({change.kind})"]
     if change.entity:
         lines.append(f"Entity: {change.entity}")
     if change.amount_yen is not None:
@@ -59,14 +59,16 @@ def atom_feed(changes: Sequence[StoredChange], *, base_url: str, feed_url: str,
     for change in changes:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "id", f"{base}/changes/{change.id}")
-        _text(entry, "title", f"[{change.agency}] {change.summary}"[:300], type="text")
+        _text(entry, "title", f"[{change.agency}] {change_label(change)}: {change.summary}"[:300],
+              type="text")
         _text(entry, "updated", change.detected_at.isoformat())
         _text(entry, "published", change.detected_at.isoformat())
         _link(entry, f"{base}/changes/{change.id}", "alternate", "text/html")
         page = safe_href(change.url) or safe_href(change.source_url)
         if page:
             _link(entry, page, "related", "text/html")
-        ET.SubElement(entry, f"{{{ATOM}}}category", {"term": change.kind})
+        ET.SubElement(entry, f"{{{ATOM}}}category", {"term": change.kind,
+                                                    "label": change_label(change)})
         entry_author = ET.SubElement(entry, f"{{{ATOM}}}author")
         _text(entry_author, "name", change.agency)
         _text(entry, "summary", change.summary, type="text")

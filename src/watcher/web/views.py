@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from watcher.changes import ChangeKind
 from watcher.extract.yen import format_billions, format_delta_oku, format_oku
+from watcher.labels import kind_label
 from watcher.store.admin import ChangeFilter, SourceOverview
+from watcher.store.changes import StoredChange
 
 JST = ZoneInfo("Asia/Tokyo")
 FILTER_FIELDS = ("agency", "source", "kind", "from", "to", "ack", "q")
@@ -109,6 +111,11 @@ def delta(amount: int | None, previous: int | None) -> str:
     if amount is None or previous is None:
         return ""
     return format_delta_oku(amount - previous)
+
+
+def change_label(change: StoredChange) -> str:
+    """What a change is called on the admin page and in the feed (watcher.labels)."""
+    return kind_label(change.kind, change.nature)
 
 
 def file_size(size: int | None) -> str:

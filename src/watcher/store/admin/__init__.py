@@ -10,6 +10,7 @@ from watcher.store.admin.changes import (
     filter_clauses,
     filter_options,
     get_change,
+    group_members,
     list_change_page,
     set_acknowledged,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "filter_clauses",
     "filter_options",
     "get_change",
+    "group_members",
     "list_change_page",
     "list_deliveries",
     "list_snapshots",

@@ -27,6 +27,7 @@ class ChangeFilter:
     until: datetime | None = None  # exclusive
     acknowledged: bool | None = None
     text: str | None = None  # substring of entity or summary, case-insensitive
+    group_id: int | None = None  # the members of this change; None: changes not in a group
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +69,11 @@ def _like(text: str) -> str:
 def filter_clauses(filters: ChangeFilter) -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses of ``filters`` on the changes table (all but the text search use an index)."""
     clauses: list[sa.ColumnElement[bool]] = []
+    # A group's members are listed on its change's page, not among the changes.
+    if filters.group_id is None:
+        clauses.append(col(ChangeRow.group_id).is_(None))
+    else:
+        clauses.append(col(ChangeRow.group_id) == filters.group_id)
     if filters.agency:
         agency_sources = select(SourceRow.id).where(col(SourceRow.agency) == filters.agency)
         clauses.append(col(ChangeRow.source_id).in_(agency_sources))
@@ -126,6 +132,15 @@ def get_change(*, session: Session, change_id: int) -> StoredChange | None:
                        .join(SourceRow, col(SourceRow.id) == ChangeRow.source_id)
                        .where(col(ChangeRow.id) == change_id)).first()
     return to_stored_change(row[0], row[1]) if row else None
+
+
+def group_members(*, session: Session, change_id: int) -> tuple[StoredChange, ...]:
+    """The members of a change's group (a replaced list's rows), in the order recorded."""
+    rows = session.exec(select(ChangeRow, SourceRow)
+                        .join(SourceRow, col(SourceRow.id) == ChangeRow.source_id)
+                        .where(col(ChangeRow.group_id) == change_id)
+                        .order_by(col(ChangeRow.id))).all()
+    return tuple(to_stored_change(c, s) for c, s in rows)
 
 
 def set_acknowledged(*, session: Session, change_id: int, acknowledged: bool, now: datetime) -> bool:

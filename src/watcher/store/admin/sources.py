@@ -188,6 +188,7 @@ def snapshot_detail(*, session: Session, snapshot_id: int) -> SnapshotDetail | N
         return None
     snap, source = found
     changes = session.exec(select(ChangeRow).where(col(ChangeRow.snapshot_id) == snapshot_id)
+                           .where(col(ChangeRow.group_id).is_(None))  # members: on their change
                            .order_by(col(ChangeRow.id))).all()
     return SnapshotDetail(
         summary=_summary(snap), source_name=source.name, source_url=source.url,

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from watcher.store.admin import filter_options, get_change, list_change_page, set_acknowledged
+from watcher.store.admin import (
+    filter_options,
+    get_change,
+    group_members,
+    list_change_page,
+    set_acknowledged,
+)
 from watcher.web.deps import CsrfDep, SessionDep, StateDep, render
 from watcher.web.views import cell_pairs, diff_pieces, local_path, parse_list_query
 
@@ -27,14 +33,16 @@ def change_list(request: Request, session: SessionDep, state: StateDep) -> Respo
 
 @router.get("/changes/{change_id}")
 def change_detail(request: Request, change_id: int, session: SessionDep) -> Response:
-    """The change in full: before → after, cells side by side, the text diff, its snapshots."""
+    """The change in full: before → after, cells side by side, the text diff, its snapshots,
+    and the changes grouped under it (a replaced list's rows)."""
     change = get_change(session=session, change_id=change_id)
     if change is None:
         raise HTTPException(404, f"there is no change {change_id}")
     details = change.details
     return render(request, "change.html", change=change,
                   cells=cell_pairs(details.get("before"), details.get("after")),
-                  diff=diff_pieces(details.get("diff")))
+                  diff=diff_pieces(details.get("diff")),
+                  members=group_members(session=session, change_id=change_id))
 
 
 def _acknowledge(change_id: int, acknowledged: bool, session: SessionDep, state: StateDep,
