@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import doctest
+import importlib
+import pkgutil
 import unicodedata
 from decimal import Decimal
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watcher.extract import yen as yen_module
+from watcher.extract import yen as yen_package
 from watcher.extract.yen import (
     YenAmount,
     find_yen_amounts,
@@ -22,6 +25,10 @@ from watcher.extract.yen import (
     unit_multiplier,
 )
 
+YEN_MODULES = [
+    importlib.import_module(f"watcher.extract.yen.{info.name}")
+    for info in pkgutil.iter_modules(yen_package.__path__)
+]
 OKU = 10**8
 CHO = 10**12
 MILLION = 10**6
@@ -438,9 +445,10 @@ def test_format_delta_oku(delta: int, expected: str) -> None:
     assert format_delta_oku(delta) == expected
 
 
-def test_doctests_pass() -> None:
-    results = doctest.testmod(yen_module)
-    assert results.attempted >= 10
+@pytest.mark.parametrize("module", YEN_MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_doctests_pass(module: ModuleType) -> None:
+    results = doctest.testmod(module)
+    assert results.attempted >= 1
     assert results.failed == 0
 
 
