@@ -7,7 +7,11 @@ amount is the same), so a corrected company name is one ``entry_changed``
 rather than a removal plus an addition.
 
 Amounts are compared as integer yen: 4,760 under （単位：億円） and 476,000 under
-（単位：百万円） are the same amount. Other cells are compared after NFKC, with
+（単位：百万円） are the same amount. A range is compared on both ends (a raised upper
+limit is an ``amount_changed``). An amount cell whose text and header are the same on
+both sides is no amount change even when the figures differ: the page said the same
+thing and only the reading of it changed (a snapshot stored before ranges or spaced
+figures were read). Other cells are compared after NFKC, with
 whitespace, ※ footnote markers and company legal forms (株式会社 / ㈱) ignored
 and dates compared as dates, so rewording a header or re-typing a date is no
 change. Nothing here is specific to HTML tables: PDF budget lines are records
@@ -24,6 +28,15 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from watcher.changes import Change, ChangeKind
+from watcher.diff.amounts import (
+    DEFAULT_AMOUNT_LABEL,
+    amount_label,
+    amount_move,
+    amount_of,
+    amount_phrase,
+    amounts_text,
+    same_written_amount,
+)
 from watcher.extract.dates import date_spans, parse_date
 from watcher.extract.document import Record
 from watcher.extract.identity import (
@@ -32,12 +45,6 @@ from watcher.extract.identity import (
     norm_company,
     strip_footnotes,
     strip_unit_note,
-)
-from watcher.extract.yen import (
-    format_billions,
-    format_delta_oku,
-    format_oku,
-    format_oku_as_written,
 )
 
 __all__ = ["KEY_SEPARATOR", "compare_records", "entity_key"]
@@ -55,7 +62,6 @@ _SNIPPET_WIDTH = 48
 _SNIPPET_CONTEXT = 12
 _WS = re.compile(r"\s+")
 _COMPANY_FORMS = re.compile(r"株式会社|合同会社|有限会社|\((?:株|同|有)\)")
-_DEFAULT_AMOUNT_LABEL = "金額"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,7 +198,7 @@ def _pair_leftovers(left_old: list[_Side], left_new: list[_Side]) -> list[tuple[
         for old_side, old_text in old_texts:
             if old_side.record.table != new_side.record.table:
                 continue
-            same_amount = old_side.record.amount_yen == new_side.record.amount_yen
+            same_amount = amount_of(old_side.record) == amount_of(new_side.record)
             threshold = PAIR_RATIO_SAME_AMOUNT if same_amount else PAIR_RATIO
             matcher.set_seq1(old_text)
             if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
@@ -222,12 +228,13 @@ def _added(side: _Side) -> Change:
     record = side.record
     return Change(
         kind=ChangeKind.ENTRY_ADDED,
-        summary=f"New: {record.entity}{_amount_phrase(record)}",
+        summary=f"New: {record.entity}{amount_phrase(record)}",
         entity=record.entity,
         entity_key=entity_key(record),
         table=record.table,
         amount_yen=record.amount_yen,
         amount_text=record.amount_text,
+        amount_low_yen=record.amount_low_yen,
         after=record.cells,
     )
 
@@ -238,12 +245,13 @@ def _total_appeared(side: _Side) -> Change | None:
         return None
     return Change(
         kind=ChangeKind.AMOUNT_CHANGED,
-        summary=f"Total: {record.table}{_amount_phrase(record)}",
+        summary=f"Total: {record.table}{amount_phrase(record)}",
         entity=record.entity,
         entity_key=entity_key(record),
         table=record.table,
         amount_yen=record.amount_yen,
         amount_text=record.amount_text,
+        amount_low_yen=record.amount_low_yen,
         after=record.cells,
     )
 
@@ -252,12 +260,13 @@ def _removed(side: _Side) -> Change:
     record = side.record
     return Change(
         kind=ChangeKind.ENTRY_REMOVED,
-        summary=f"Removed: {record.entity}{_amount_phrase(record)}",
+        summary=f"Removed: {record.entity}{amount_phrase(record)}",
         entity=record.entity,
         entity_key=entity_key(record),
         table=record.table,
         amount_yen=record.amount_yen,
         amount_text=record.amount_text,
+        amount_low_yen=record.amount_low_yen,
         before=record.cells,
     )
 
@@ -266,9 +275,16 @@ def _changed(before: _Side, after: _Side) -> Change | None:
     """The change between two sides of one row, or None when nothing that matters differs."""
     old, new = before.record, after.record
     cell_changes = list(_cell_changes(before, after))
-    if old.amount_yen != new.amount_yen:
-        label = _amount_label(new) or _amount_label(old) or _DEFAULT_AMOUNT_LABEL
-        summary = f"{new.entity}: {label} {_amount_move(old, new)}"
+    amount_moved = amount_of(old) != amount_of(new)
+    if amount_moved and same_written_amount(old, new):
+        logger.info(
+            "%s: amount re-read from the same text %r (%s → %s), not a change",
+            new.entity, new.amount_text, amount_of(old), amount_of(new),
+        )
+        amount_moved = False
+    if amount_moved:
+        label = amount_label(new) or amount_label(old) or DEFAULT_AMOUNT_LABEL
+        summary = f"{new.entity}: {label} {amount_move(old, new)}"
         if cell_changes:
             summary += "; " + "; ".join(cell_changes)
         return Change(
@@ -281,12 +297,14 @@ def _changed(before: _Side, after: _Side) -> Change | None:
             previous_amount_yen=old.amount_yen,
             amount_text=new.amount_text,
             previous_amount_text=old.amount_text,
+            amount_low_yen=new.amount_low_yen,
+            previous_amount_low_yen=old.amount_low_yen,
             before=old.cells,
             after=new.cells,
         )
     if before.secondary != after.secondary:
         cell_changes.append(
-            f"その他の金額 {_amounts(before.secondary)} → {_amounts(after.secondary)}"
+            f"その他の金額 {amounts_text(before.secondary)} → {amounts_text(after.secondary)}"
         )
     if not cell_changes:
         return None
@@ -300,6 +318,8 @@ def _changed(before: _Side, after: _Side) -> Change | None:
         previous_amount_yen=old.amount_yen,
         amount_text=new.amount_text,
         previous_amount_text=old.amount_text,
+        amount_low_yen=new.amount_low_yen,
+        previous_amount_low_yen=old.amount_low_yen,
         before=old.cells,
         after=new.cells,
     )
@@ -341,45 +361,3 @@ def _snippets(a: str, b: str) -> tuple[str, str]:
 
 def _cut(text: str, start: int, end: int) -> str:
     return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
-
-
-def _amount_label(record: Record) -> str | None:
-    """The header of the record's amount cell, unit note and footnote marks removed."""
-    for header, value in record.cells:
-        if record.amount_text is not None and value == record.amount_text:
-            label = strip_unit_note(strip_footnotes(unicodedata.normalize("NFKC", header)))
-            return label or None
-    return None
-
-
-def _yen(amount: int | None, text: str | None = None) -> str:
-    if amount is None:
-        # A budget request line without a figure yet says so itself (事項要求).
-        if text and "事項要求" in text:
-            return "事項要求 (no amount yet)"
-        return "(no amount)"
-    return format_oku_as_written(amount, text)
-
-
-def _amount_phrase(record: Record) -> str:
-    """The phrase ": 最大助成額 5,000億円 (¥500.0 billion)" for a record with an amount, else ""."""
-    if record.amount_yen is None:
-        return ""
-    label = _amount_label(record) or _DEFAULT_AMOUNT_LABEL
-    amount = _yen(record.amount_yen, record.amount_text)
-    return f": {label} {amount} ({format_billions(record.amount_yen)})"
-
-
-def _amount_move(old: Record, new: Record) -> str:
-    """The move "1,670億円 → 5,000億円 (+3,330億円, ¥500.0 billion)"."""
-    move = f"{_yen(old.amount_yen, old.amount_text)} → {_yen(new.amount_yen, new.amount_text)}"
-    if old.amount_yen is not None and new.amount_yen is not None:
-        delta = format_delta_oku(new.amount_yen - old.amount_yen)
-        return f"{move} ({delta}, {format_billions(new.amount_yen)})"
-    if new.amount_yen is not None:
-        return f"{move} ({format_billions(new.amount_yen)})"
-    return move
-
-
-def _amounts(values: tuple[int, ...]) -> str:
-    return ", ".join(format_oku(v) for v in values) if values else "(none)"

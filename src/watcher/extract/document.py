@@ -27,6 +27,11 @@ class Record:
 
     ``key`` is the normalised identity built from descriptive cells (never the
     amount or the position); ``entity`` is the readable form users see.
+
+    An amount written as a range (500万～1,000万円) has ``amount_low_yen`` set to its
+    lower end and ``amount_yen`` to its upper end, so everything that reads one figure
+    (sorting, charts, totals) reads the upper limit; a single amount leaves
+    ``amount_low_yen`` None, as do snapshots stored before ranges were read.
     """
 
     table: str
@@ -37,6 +42,11 @@ class Record:
     amount_text: str | None = None
     other_amounts_yen: tuple[int, ...] = ()
     dates: tuple[str, ...] = ()
+    amount_low_yen: int | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.amount_low_yen is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +58,7 @@ class Record:
             "amount_text": self.amount_text,
             "other_amounts_yen": list(self.other_amounts_yen),
             "dates": list(self.dates),
+            **({"amount_low_yen": self.amount_low_yen} if self.is_range else {}),
         }
 
     @classmethod
@@ -61,6 +72,7 @@ class Record:
             amount_text=data.get("amount_text"),
             other_amounts_yen=tuple(data.get("other_amounts_yen", ())),
             dates=tuple(data.get("dates", ())),
+            amount_low_yen=data.get("amount_low_yen"),
         )
 
 

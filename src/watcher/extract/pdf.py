@@ -27,7 +27,7 @@ import pdfplumber
 from watcher.extract.dates import find_dates, fiscal_year
 from watcher.extract.document import Document, Page, Record
 from watcher.extract.text import apply_ignore
-from watcher.extract.yen import YenAmount, find_yen_amounts, unit_multiplier
+from watcher.extract.yen import YenAmount, find_yen_amounts, find_yen_values, unit_multiplier
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +288,7 @@ class _Builder:
                 amount_text=amount_text,
                 other_amounts_yen=others,
                 dates=dates,
+                amount_low_yen=None if amount is None else amount.low_yen,
             )
         )
 
@@ -311,7 +312,7 @@ class _Builder:
         marker, body_raw = _strip_marker(raw)
         body = _norm(body_raw)
         is_uchi = bool(_UCHI.match(body))
-        amounts = find_yen_amounts(body, default_unit=state.unit)
+        amounts = find_yen_values(body, default_unit=state.unit)
         jiko = body.find(JIKO)
         if not amounts and jiko < 0:
             self._text_without_amount(text, marker, body, is_uchi)
@@ -430,7 +431,7 @@ class _Builder:
             label = row[label_col]
             if not label or not _has_any_value(row, value_cols, unit):
                 continue
-            amounts = {i: find_yen_amounts(row[i], default_unit=unit) for i in value_cols}
+            amounts = {i: find_yen_values(row[i], default_unit=unit) for i in value_cols}
             cell = row[primary]
             first = amounts[primary][0] if amounts[primary] else None
             if first is not None:

@@ -32,6 +32,7 @@ from watcher.notify.render import (
     delta_text,
     kind_label,
     local_time,
+    move_text,
     yen_text,
 )
 from watcher.store import list_source_statuses
@@ -177,7 +178,7 @@ def _view(content: DigestContent, links: Links) -> dict[str, object]:
 
     return {
         "content": content, "subject": content.subject, "links": links, "when": when,
-        "amount_line": amount_line, "kinds": KINDS,
+        "amount_line": amount_line, "move_text": move_text, "kinds": KINDS,
         "count": count_phrase([c.kind for c in content.changes]) or "no changes",
     }
 

@@ -14,6 +14,7 @@ __all__ = [
     "format_billions",
     "format_billions_range",
     "format_delta_oku",
+    "format_ends_delta",
     "format_oku",
     "format_oku_as_written",
     "format_oku_range",
@@ -131,3 +132,27 @@ def format_delta_oku(delta: int) -> str:
         return "±0円"
     body = format_oku(abs(delta))
     return ("+" if delta > 0 else "−") + body
+
+
+def format_ends_delta(old: int, new: int, *, old_low: int | None, new_low: int | None) -> str:
+    """How an amount moved: the delta of two single amounts, a range's move end by end.
+
+    >>> format_ends_delta(167_000_000_000, 192_000_000_000, old_low=None, new_low=None)
+    '+250億円'
+    >>> format_ends_delta(10_000_000, 15_000_000, old_low=5_000_000, new_low=5_000_000)
+    'upper +500万円'
+    >>> format_ends_delta(10_000_000, 10_000_000, old_low=None, new_low=5_000_000)
+    'now a range'
+    """
+    if old_low is None and new_low is None:
+        return format_delta_oku(new - old)
+    if old_low is None:
+        return "now a range"
+    if new_low is None:
+        return "no longer a range"
+    moved = [
+        f"{name} {format_delta_oku(after - before)}"
+        for name, before, after in (("lower", old_low, new_low), ("upper", old, new))
+        if after != before
+    ]
+    return ", ".join(moved) or format_delta_oku(0)
