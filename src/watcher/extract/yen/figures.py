@@ -47,7 +47,7 @@ _DIGITS = frozenset("0123456789" + KANJI_DIGITS)
 _ARABIC = frozenset("0123456789")
 _NOT_A_REMAINDER_AFTER = frozenset("%/:°‰")
 # Digits right after these are a label or an ordinal (第2, No.1, R6), never an amount's start.
-_LABEL_BEFORE = frozenset("※*#/:.第注号")
+_LABEL_BEFORE = frozenset("※*#/.第注号")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
