@@ -56,6 +56,7 @@ _THIN_THOUSANDS = re.compile("(?<=[0-9０-９])[\u2009\u202f](?=[0-9０-９]{3}(
 # "500～1,000万円", "3,000-4,000億円": the marker between the two ends of a range.
 _RANGE_TO = re.compile(r"[ \t]{0,8}[~〜–-][ \t]{0,8}")
 _ANY_NUMERAL = re.compile(f"[{NUMERAL_CHARS}]")
+_ARABIC_DIGITS = frozenset("0123456789")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,7 +111,13 @@ class _Lend:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Read:
     amount: YenAmount
-    lend: _Lend
+    numerals: str
+    multiplier: int
+    explicit: bool
+
+    def lend(self) -> _Lend:
+        """What this amount lends the lower end of a range it closes (worked out on demand)."""
+        return _lend_of(self.numerals, self.multiplier, self.explicit)
 
 
 def normalize_text(text: str) -> str:
@@ -145,14 +152,15 @@ def _read_figure(
     value = numeral_value(numerals)
     if value is None:
         return None
-    has_kanji = not any(c in "0123456789" for c in numerals)
-    has_big_unit = any(c in BIG_UNITS for c in numerals)
+    chars = frozenset(numerals)
+    has_kanji = chars.isdisjoint(_ARABIC_DIGITS)
+    has_big_unit = not chars.isdisjoint(BIG_UNITS)
     can_borrow = lent is not None and lent.multiplier is not None
     if has_kanji and (numerals in UNIT_NOTE_NUMERALS or not (has_big_unit or can_borrow)):
         # 千円, 百万円 are unit notes; 関東一円 means "all over Kanto". Kanji amounts on
         # these pages always have 万, 億 or 兆 in them (or borrow one: 五～十億円).
         return None
-    has_own_unit = has_big_unit or any(c in SMALL_UNITS for c in numerals)
+    has_own_unit = has_big_unit or not chars.isdisjoint(SMALL_UNITS)
 
     # What follows: 円, a scale word (billion), the word yen, or another currency.
     stop = end
@@ -221,7 +229,7 @@ def _read_figure(
         start=prefix.start,
         end=stop,
     )
-    return _Read(amount=amount, lend=_lend_of(numerals, multiplier, explicit_yen))
+    return _Read(amount=amount, numerals=numerals, multiplier=multiplier, explicit=explicit_yen)
 
 
 def _from_first_digit(text: str, figure: Figure) -> Figure | None:
@@ -260,7 +268,7 @@ def read_yen(text: str, *, default_unit: int | None = None) -> YenReading:
             refuse(index, figure.refusal)
             continue
         after = reads[index + 1] if index + 1 < len(figures) else None
-        lent = after.lend if after and _range_between(normalised, figure, after.amount) else None
+        lent = after.lend() if after and _range_between(normalised, figure, after.amount) else None
         before = figures[index - 1] if index else None
         yen_before = before is not None and _range_between(normalised, before, figure) \
             and read_prefix(normalised, before.start).currency in YEN_CURRENCIES
