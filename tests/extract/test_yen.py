@@ -17,6 +17,7 @@ from watcher.extract import yen as yen_package
 from watcher.extract.yen import (
     YenAmount,
     find_yen_amounts,
+    find_yen_values,
     format_billions,
     format_delta_oku,
     format_oku,
@@ -589,6 +590,7 @@ _AMOUNTISH = st.lists(
         [
             *"0123456789０１２,，..億兆万千百十円¥$△▲-−+ 約最大上限年月日度※()（）一二五七①²",
             *("billion", "million", "yen", "JPY", "US$", "令和", "R", "FY", "/", "ドル", "\n"),
+            *("～", "〜", "~", "マイナス", "程度", "\u3000", "\u2009", "  ", "\t"),
         ]
     ),
     max_size=40,
@@ -604,6 +606,12 @@ def test_never_raises_and_gives_ints(text: str, default_unit: int | None) -> Non
         assert type(amount.yen) is int
         assert normalised[amount.start : amount.end] == amount.text
     assert [a.start for a in amounts] == sorted(a.start for a in amounts)
+    values = find_yen_values(text, default_unit=default_unit)
     first = parse_yen(text, default_unit=default_unit)
-    assert first == (amounts[0].yen if amounts else None)
+    assert first == (values[0].yen if values and not values[0].is_range else None)
+    # a range's two ends are amounts of their own; every other value is one amount
+    assert sum(2 if v.is_range else 1 for v in values) == len(amounts)
+    for value in values:
+        assert normalised[value.start : value.end] == value.text
+        assert value.low_yen is None or value.low_yen <= value.yen
     assert unit_multiplier(text) in {None, 1, 10**3, 10**4, 10**6, 10**7, 10**8, 10**9, CHO}
