@@ -4,6 +4,7 @@ the digest email and the admin page (and `watcher changes --json`, the API, the 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from notify.factories import LINKS, T0, add_source, record_changes
+from notify.factories import LINKS, T0, add_source, record_changes, stored
+from watcher.changes import ChangeKind
 from watcher.cli import app as cli_app
 from watcher.diff.records import compare_records
 from watcher.extract.document import Page, Record
@@ -64,6 +66,16 @@ def test_slack_shows_the_range_and_how_each_end_moved(sqlite_engine: Engine) -> 
     raised = stored_changes(sqlite_engine)[0]
     section = render_changes([raised], links=LINKS).blocks[1]["text"]["text"]
     assert f"{OLD_RANGE} → {NEW_RANGE}, upper +500万円" in section
+
+
+def test_slack_shows_a_new_entry_with_a_range() -> None:
+    added = replace(
+        stored(21, kind=ChangeKind.ENTRY_ADDED, entity="株式会社九州シリコン — 熊本県合志市",
+               amount_yen=200_000_000, source=SOURCE),
+        details={"amount_low_yen": 100_000_000, "amount_text": "1億～2億円"},
+    )
+    section = render_changes([added], links=LINKS).blocks[1]["text"]["text"]
+    assert "\n1億円～2億円 (¥100.0 million to ¥200.0 million)" in section
 
 
 def test_the_digest_shows_the_range_in_text_and_html(sqlite_engine: Engine) -> None:

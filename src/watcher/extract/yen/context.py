@@ -63,7 +63,7 @@ _QUALIFIERS_BY_LAST = _by_last_char(_QUALIFIERS)
 _MAX_QUALIFIERS = 3
 
 # After the numerals. Several spaces may stand before 円 in text taken from a PDF.
-SUFFIX_YEN = re.compile(r"[ \t]{0,8}円")
+SUFFIX_YEN = re.compile(r"\s{0,8}円")
 SUFFIX_SCALE = re.compile(
     r"\s?(?P<w>trillion|billion|million|thousand|tn|bn|mn|mil|m|k)\b", re.IGNORECASE
 )
