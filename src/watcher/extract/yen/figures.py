@@ -117,12 +117,14 @@ def _join(
             and _YEN_AFTER.match(text, run.end()) is not None
         )
         return (_JOIN, None) if joins else (_SEPARATE, None)
-    if head not in _DIGITS or in_spans(run.start(), spans):
+    if head not in _DIGITS:
         return _SEPARATE, None
     if not ends_with_unit:
         # Two numbers side by side: "2,000 3,000" are two; "12 345 678円" could be one.
-        if current.si and _SI_GROUP.match(word) is not None:
+        if current.si and _SI_GROUP.match(word) is not None and not in_spans(run.start(), spans):
             return _AMBIGUOUS, f"digits separated by spaces may be one figure or several: {current.numerals}"
+        return _SEPARATE, None
+    if in_spans(run.start(), spans):
         return _SEPARATE, None
     smallest = _smallest_unit(current.numerals)
     assert smallest is not None
@@ -159,7 +161,7 @@ def find_figures(text: str, spans: tuple[tuple[int, int], ...]) -> Iterator[Figu
     current: _Building | None = None
     while ahead is not None:
         run, ahead = ahead, next(runs, None)
-        if current is not None:
+        if current is not None and text[current.end] in " \t":  # else no join: no gap
             decision, reason = _join(text, current, run, ahead, spans)
             if decision != _SEPARATE:
                 current.numerals += run.group()
@@ -170,6 +172,7 @@ def find_figures(text: str, spans: tuple[tuple[int, int], ...]) -> Iterator[Figu
                 if len(current.numerals) > MAX_FIGURE:
                     current.refusal = current.refusal or "too long to be an amount"
                 continue
+        if current is not None:
             yield current.figure()
         word = run.group()
         before = text[run.start() - 1] if run.start() else ""
@@ -178,7 +181,7 @@ def find_figures(text: str, spans: tuple[tuple[int, int], ...]) -> Iterator[Figu
             start=run.start(),
             end=run.end(),
             numerals=word,
-            si=len(word) <= 3 and all(c in _ARABIC for c in word) and not labelled,
+            si=len(word) <= 3 and word.isascii() and word.isdigit() and not labelled,
         )
         if len(word) > MAX_FIGURE:
             current.refusal = "too long to be an amount"

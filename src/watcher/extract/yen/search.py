@@ -57,6 +57,7 @@ _THIN_THOUSANDS = re.compile("(?<=[0-9０-９])[\u2009\u202f](?=[0-9０-９]{3}(
 _RANGE_TO = re.compile(r"[ \t]{0,8}[~〜–-][ \t]{0,8}")
 _ANY_NUMERAL = re.compile(f"[{NUMERAL_CHARS}]")
 _ARABIC_DIGITS = frozenset("0123456789")
+_SAYS_YEN_AFTER = re.compile(r"\s{0,8}(?:円|[A-Za-z])")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,10 +146,13 @@ def _read_figure(
     default_unit: int | None,
     spans: tuple[tuple[int, int], ...],
     lent: _Lend | None,
-    yen_before_range: bool = False,
+    before: Figure | None = None,
 ) -> _Read | None:
-    """The yen amount the figure is, or None; `lent` is what a range's upper end lends it."""
+    """The yen amount the figure is, or None; `lent` is what a range's upper end lends it,
+    `before` the figure before it (¥5–10 billion: the ¥ of the lower end is the range's)."""
     start, end, numerals = figure.start, figure.end, figure.numerals
+    if default_unit is None and lent is None and not _may_say_yen(text, start, end):
+        return None  # a bare number in prose: most numbers on a page are not amounts
     value = numeral_value(numerals)
     if value is None:
         return None
@@ -189,7 +193,9 @@ def _read_figure(
         if prefix.currency not in YEN_CURRENCIES:
             return None  # $7.9 billion, US$ amounts
         explicit_yen = True
-    explicit_yen = explicit_yen or (yen_before_range and has_scale_word)  # ¥5–10 billion
+    if has_scale_word and not explicit_yen and before is not None:  # ¥5–10 billion
+        explicit_yen = _range_between(text, before, figure) \
+            and read_prefix(text, before.start).currency in YEN_CURRENCIES
 
     if has_scale_word and not explicit_yen:
         abbreviation = text[end:stop].strip().lower() in SCALE_ABBREVIATIONS
@@ -232,10 +238,21 @@ def _read_figure(
     return _Read(amount=amount, numerals=numerals, multiplier=multiplier, explicit=explicit_yen)
 
 
+def _may_say_yen(text: str, start: int, end: int) -> bool:
+    """Cheaply: whether anything right after (円, yen, a scale word) or before (¥, JPY) the
+    numerals can make them a yen amount when there is no unit note to go by."""
+    if _SAYS_YEN_AFTER.match(text, end) is not None:
+        return True
+    before = text[max(0, start - 3) : start].rstrip(" \t\u3000△▲−+-")
+    return bool(before) and before[-1] in "¥Yy"
+
+
 def _from_first_digit(text: str, figure: Figure) -> Figure | None:
     """統一1,000億円: a kanji word ran into the numerals; the figure from its first digit."""
-    first = next((i for i in range(figure.start, figure.end) if text[i] in "0123456789"), None)
-    if first is None or first == figure.start:
+    if text[figure.start] in _ARABIC_DIGITS:
+        return None
+    first = next((i for i in range(figure.start, figure.end) if text[i] in _ARABIC_DIGITS), None)
+    if first is None:
         return None
     numerals = "".join(c for c in text[first : figure.end] if c not in " \t")
     return Figure(start=first, end=figure.end, numerals=numerals)
@@ -270,11 +287,9 @@ def read_yen(text: str, *, default_unit: int | None = None) -> YenReading:
         after = reads[index + 1] if index + 1 < len(figures) else None
         lent = after.lend() if after and _range_between(normalised, figure, after.amount) else None
         before = figures[index - 1] if index else None
-        yen_before = before is not None and _range_between(normalised, before, figure) \
-            and read_prefix(normalised, before.start).currency in YEN_CURRENCIES
-        found = _read_figure(normalised, figure, default_unit, spans, lent, yen_before)
+        found = _read_figure(normalised, figure, default_unit, spans, lent, before)
         if found is None and (retry := _from_first_digit(normalised, figure)) is not None:
-            found = _read_figure(normalised, retry, default_unit, spans, lent, yen_before)
+            found = _read_figure(normalised, retry, default_unit, spans, lent, before)
         reads[index] = found
         if found is None and lent is not None and lent.multiplier is None and after is not None:
             refuse(index, "the lower end of a range cannot take the unit of its upper end")
