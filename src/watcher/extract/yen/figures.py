@@ -22,6 +22,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from watcher.extract.yen.numerals import (
     BIG_UNITS,
@@ -50,11 +51,11 @@ _NOT_A_REMAINDER_AFTER = frozenset("%/:°‰")
 _LABEL_BEFORE = frozenset("※*#/.第注号")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Figure:
+class Figure(NamedTuple):
     """The numerals of one would-be amount: text[start:end], spaces dropped in ``numerals``.
 
-    ``refusal`` says why the figure is not read when its spaces leave it ambiguous.
+    ``refusal`` says why the figure is not read when its spaces leave it ambiguous. A
+    NamedTuple rather than a dataclass: one is made for every run of numerals in a page.
     """
 
     start: int
@@ -71,14 +72,11 @@ def in_spans(position: int, spans: tuple[tuple[int, int], ...]) -> bool:
 
 @dataclass(slots=True)
 class _Building:
-    start: int
-    end: int
-    numerals: str
-    refusal: str | None = None
-    si: bool = False  # only plain groups of digits so far: "12", "12 345"
+    """The figure being built: its numerals so far (spaces dropped) and where it ends."""
 
-    def figure(self) -> Figure:
-        return Figure(start=self.start, end=self.end, numerals=self.numerals, refusal=self.refusal)
+    numerals: str
+    end: int
+    si: bool = False  # only plain groups of digits so far: "12", "12 345"
 
 
 _JOIN, _SEPARATE, _AMBIGUOUS = "join", "separate", "ambiguous"
@@ -158,32 +156,36 @@ def find_figures(text: str, spans: tuple[tuple[int, int], ...]) -> Iterator[Figu
     """
     runs = _RUN.finditer(text)
     ahead: re.Match[str] | None = next(runs, None)
-    current: _Building | None = None
+    # The figure being built, as plain locals: this loop runs once per run of numerals.
+    start = end = -1
+    numerals = ""
+    refusal: str | None = None
+    si = False
     while ahead is not None:
         run, ahead = ahead, next(runs, None)
-        if current is not None and text[current.end] in " \t":  # else no join: no gap
-            decision, reason = _join(text, current, run, ahead, spans)
-            if decision != _SEPARATE:
-                current.numerals += run.group()
-                current.end = run.end()
-                current.si = current.si and _SI_GROUP.fullmatch(run.group()) is not None
-                if decision == _AMBIGUOUS and current.refusal is None:
-                    current.refusal = reason
-                if len(current.numerals) > MAX_FIGURE:
-                    current.refusal = current.refusal or "too long to be an amount"
-                continue
-        if current is not None:
-            yield current.figure()
         word = run.group()
-        before = text[run.start() - 1] if run.start() else ""
+        if numerals and text[end] in " \t":  # else there is no gap, so no join
+            # Fast path: number, space, number ("2,000 3,000", a megabyte of "1 1 1"): two
+            # figures unless they may be groups of three digits.
+            if numerals[-1] in BIG_UNITS or word[0] not in _ARABIC \
+                    or (si and _SI_GROUP.match(word) is not None):
+                current = _Building(numerals=numerals, end=end, si=si)
+                decision, reason = _join(text, current, run, ahead, spans)
+                if decision != _SEPARATE:
+                    numerals += word
+                    end = run.end()
+                    si = si and _SI_GROUP.fullmatch(word) is not None
+                    if decision == _AMBIGUOUS and refusal is None:
+                        refusal = reason
+                    if len(numerals) > MAX_FIGURE:
+                        refusal = refusal or "too long to be an amount"
+                    continue
+        if numerals:
+            yield Figure(start, end, numerals, refusal)
+        start, end, numerals = run.start(), run.end(), word
+        before = text[start - 1] if start else ""
         labelled = before in _LABEL_BEFORE or (before.isascii() and before.isalnum())
-        current = _Building(
-            start=run.start(),
-            end=run.end(),
-            numerals=word,
-            si=len(word) <= 3 and word.isascii() and word.isdigit() and not labelled,
-        )
-        if len(word) > MAX_FIGURE:
-            current.refusal = "too long to be an amount"
-    if current is not None:
-        yield current.figure()
+        si = len(word) <= 3 and word.isascii() and word.isdigit() and not labelled
+        refusal = "too long to be an amount" if len(word) > MAX_FIGURE else None
+    if numerals:
+        yield Figure(start, end, numerals, refusal)

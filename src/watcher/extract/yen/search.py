@@ -285,6 +285,9 @@ def read_yen(text: str, *, default_unit: int | None = None) -> YenReading:
             refuse(index, figure.refusal)
             continue
         after = reads[index + 1] if index + 1 < len(figures) else None
+        if after is None and default_unit is None and figure.numerals[0] in _ARABIC_DIGITS \
+                and not _may_say_yen(normalised, figure.start, figure.end):
+            continue  # the common case, kept cheap: a number in prose that nothing calls yen
         lent = after.lend() if after and _range_between(normalised, figure, after.amount) else None
         before = figures[index - 1] if index else None
         found = _read_figure(normalised, figure, default_unit, spans, lent, before)
