@@ -1,4 +1,5 @@
-"""How the record diff compares a row's amount and writes it in a change's summary.
+"""How the record diff compares a row's amount and writes it in a change's summary;
+owns amount equality (both ends of a range) and the amount phrases of summaries.
 
 A range compares on both ends and is written end to end (500万円～1,000万円); an amount
 cell written alike on both sides is never an amount change (see same_written_amount).

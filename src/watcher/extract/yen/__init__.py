@@ -1,4 +1,5 @@
-"""Yen amounts as METI/IPA pages write them, parsed to integer yen and formatted back.
+"""Yen amounts as METI/IPA pages write them, parsed to integer yen and formatted back;
+this module owns the package's public API and re-exports it from the modules below.
 
 The public face of the package: ``from watcher.extract.yen import parse_yen`` and friends.
 numerals (the numeral grammar) → figures (numerals across spaces) → context (what stands

@@ -1,6 +1,6 @@
-"""Figures: the numerals of one amount, found in text where spaces may stand inside them.
+"""Figures: the numerals of one amount, found in text where spaces may stand inside them;
+owns the rule that joins runs of numerals across spaces (PDF text, hand-typed tables).
 
-Owns the rule that joins runs of numerals across spaces (PDF text, hand-typed tables).
 **A number that does not account for every digit of its figure is not an amount**: a figure
 is digits, then 兆/億/万 in descending order, then an optional remainder, then 円 (or 千円,
 百万円); spaces may stand between any of these. ``1,234 万 5,678円`` is one figure,

@@ -1,7 +1,5 @@
-"""Japanese numerals to Decimal: arabic and kanji digits, 十百千 inside a group, 万億兆 between.
-
-Owns the numeral grammar of one figure: groups below 万 joined by 兆/億/万 in descending order.
-"""
+"""Japanese numerals to Decimal: arabic and kanji digits, 十百千 inside a group, 万億兆 between;
+owns the numeral grammar of one figure: groups below 万 joined by 兆/億/万 in descending order."""
 
 from __future__ import annotations
 

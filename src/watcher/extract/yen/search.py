@@ -1,7 +1,7 @@
-"""Finding yen amounts in text: each figure read with its sign, qualifiers, unit and currency.
+"""Finding yen amounts in text: owns the search (find_yen_amounts, find_yen_values, read_yen,
+parse_yen) over the figures figures.py finds, and the ranges two figures make (500万～1,000万円).
 
-Owns the search (find_yen_amounts, find_yen_values, read_yen, parse_yen) over figures that
-figures.py finds, and the ranges two figures make (500万～1,000万円). Pure, Decimal, NFKC.
+Each figure is read with its sign, qualifiers, unit and currency. Pure, Decimal, NFKC.
 A figure is a yen amount when 円, ¥, JPY or yen says so, or when it is a bare number under
 a table's unit note; dates, counts, footnote markers and other currencies are not.
 """

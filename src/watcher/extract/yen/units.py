@@ -1,7 +1,5 @@
-"""Units around a yen figure: table unit notes (（単位：百万円）) and English scale words.
-
-Owns what a unit is worth in yen; the figure grammar and the search live elsewhere.
-"""
+"""Units around a yen figure: table unit notes (（単位：百万円）) and English scale words;
+owns what a unit is worth in yen (the figure grammar and the search live elsewhere)."""
 
 from __future__ import annotations
 
