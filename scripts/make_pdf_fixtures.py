@@ -13,6 +13,10 @@ Writes, below OUTPUT_ROOT (default: the repository):
   font size, metadata or line wrapping (same line items), and unreadable ones (truncated,
   password-protected, an HTML page saved as .pdf, no text layer, text without a Unicode
   mapping).
+- tests/fixtures/pages/meti-budget/2025-04-koubo-spaced.pdf: a call for applications whose
+  figures are written the way hand-typed PDFs write them: spaces (ASCII and full-width)
+  inside figures (3億 2,456 万 7,890 円), ranges (500万～1,000万円) and マイナス / ▲ / －
+  in a 前年度比 column.
 
 Figures follow /work/shared/DOMAIN.md; the August request repeats the December figures for
 lines that were not 事項要求 because DOMAIN gives no separate request amounts.
@@ -180,6 +184,37 @@ DECEMBER: tuple[Block, ...] = (
     ),
 )
 
+# Figures as hand-typed PDFs write them; the amounts are illustrative, not METI's.
+SPACED: tuple[Block, ...] = (
+    Title("令和7年度 半導体・デジタル産業基盤 補助事業 公募の概要"),
+    Line("令和7年4月 経済産業省 商務情報政策局", right=True),
+    Line("前年度比マイナス12億円となるが、補助上限額は引き上げる。"),
+    Heading("1. 事業規模"),
+    Item("(1) 先端半導体の生産基盤整備", "1兆 2,390 億円"),
+    Item("(2) 省エネ型データセンターの整備支援", "3億 2,456 万 7,890 円"),
+    Item("(3) ポスト5G情報通信システムの開発", "1,234\u3000万\u30005,678円"),
+    Heading("2. 補助上限額"),
+    Item("(1) 中小企業枠", "500万～1,000万円"),
+    Item("(2) 大規模枠", "1億～2億円"),
+    Item("(3) 実証枠", "5億～10億円程度"),
+    PageBreak(),
+    Heading("3. 前年度との比較"),
+    Line("（単位：百万円）", right=True),
+    Table(
+        header=("事業名", "令和7年度\n予算額", "前年度比", "備考"),
+        rows=(
+            ("先端半導体の生産基盤整備", "1,239,000", "マイナス 1,200", ""),
+            ("省エネ型データセンターの整備支援", "32,457", "▲ 1,000", ""),
+            ("ポスト5G情報通信システムの開発", "12,346", "－500", "継続"),
+        ),
+        widths=(0.4, 0.18, 0.24, 0.18),
+    ),
+)
+
+SPACED_LAYOUT = Layout(
+    created=datetime(2025, 4, 1, 1, 0, tzinfo=UTC),
+    title="令和7年度 半導体・デジタル産業基盤 補助事業 公募の概要",
+)
 AUGUST_LAYOUT = Layout(
     created=datetime(2025, 8, 29, 1, 0, tzinfo=UTC), title="令和8年度 経済産業省関係 概算要求の概要"
 )
@@ -406,6 +441,7 @@ def fixtures() -> dict[Path, bytes]:
     out[TEST_DIR / "2025-12-26-truncated.pdf"] = december[: len(december) * 2 // 3]
     out[TEST_DIR / "2025-12-26-not-a-pdf.pdf"] = NOT_A_PDF
     out[TEST_DIR / "2025-12-26-scanned.pdf"] = no_text_pdf(DECEMBER_LAYOUT)
+    out[TEST_DIR / "2025-04-koubo-spaced.pdf"] = render(SPACED, SPACED_LAYOUT)
     return out
 
 

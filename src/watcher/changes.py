@@ -35,6 +35,9 @@ class Change:
     replaced list's rows, a line repeated in another section). ``also_in`` names the
     other sections a repeated line stands in; ``stage`` / ``previous_stage`` the budget
     stages of the two documents (概算要求, 予算案, 補正予算, 決定).
+    A range (500万円～1,000万円) is ``amount_low_yen`` … ``amount_yen`` (lower and upper
+    end), and likewise ``previous_amount_low_yen`` … ``previous_amount_yen``; the low
+    ends are None for single amounts and are stored in the details JSON.
     """
 
     kind: ChangeKind
@@ -47,6 +50,8 @@ class Change:
     # The amounts as the page wrote them (約501億円, 事項要求), for display beside the integers.
     amount_text: str | None = None
     previous_amount_text: str | None = None
+    amount_low_yen: int | None = None
+    previous_amount_low_yen: int | None = None
     url: str | None = None
     before: tuple[tuple[str, str], ...] | None = None
     after: tuple[tuple[str, str], ...] | None = None
@@ -63,6 +68,8 @@ class Change:
             "table": self.table,
             "amount_text": self.amount_text,
             "previous_amount_text": self.previous_amount_text,
+            "amount_low_yen": self.amount_low_yen,
+            "previous_amount_low_yen": self.previous_amount_low_yen,
             "before": [list(c) for c in self.before] if self.before is not None else None,
             "after": [list(c) for c in self.after] if self.after is not None else None,
             "diff": [list(d) for d in self.diff] if self.diff is not None else None,

@@ -36,11 +36,14 @@ def row(
     header: str = "最大助成額（億円）※1",
 ) -> Record:
     """A row of the METI list as the table extractor would produce it."""
-    text = (
-        amount_text
-        if amount_text is not None
-        else (f"{amount / 10**8:,.1f}".removesuffix(".0") if amount else "")
-    )
+    if amount_text is not None:
+        text = amount_text
+    elif not amount:
+        text = ""
+    elif amount % 10**7 == 0:  # 1,670 under （億円）
+        text = f"{amount / 10**8:,.1f}".removesuffix(".0")
+    else:  # the cell's own unit: every row says what its amount is
+        text = f"{amount:,}円"
     return Record(
         table=table,
         key=key,
@@ -246,8 +249,10 @@ def _fields(record: Record) -> dict[str, object]:
 
 def test_corrected_name_pairs_when_nearly_equal_whatever_the_amount() -> None:
     # Descriptive texts ≈ 0.96 alike: paired even though the amount changed too.
-    old = row("westan", 1, name="キオクシア株式会社 ウェスタンデジタル合同会社", outline="四日市")
-    new = row("ueesutan", 2, name="キオクシア株式会社 ウエスタンデジタル合同会社", outline="四日市")
+    old = row("westan", 167_000_000_000, name="キオクシア株式会社 ウェスタンデジタル合同会社",
+              outline="四日市")
+    new = row("ueesutan", 192_000_000_000, name="キオクシア株式会社 ウエスタンデジタル合同会社",
+              outline="四日市")
     (change,) = compare_records((old,), (new,))
     assert change.kind is ChangeKind.AMOUNT_CHANGED
     assert change.entity_key == f"{TABLE}\x1fueesutan"

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import doctest
+import importlib
+import pkgutil
 import unicodedata
 from decimal import Decimal
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watcher.extract import yen as yen_module
+from watcher.extract import yen as yen_package
 from watcher.extract.yen import (
     YenAmount,
     find_yen_amounts,
+    find_yen_values,
     format_billions,
     format_delta_oku,
     format_oku,
@@ -22,6 +26,10 @@ from watcher.extract.yen import (
     unit_multiplier,
 )
 
+YEN_MODULES = [
+    importlib.import_module(f"watcher.extract.yen.{info.name}")
+    for info in pkgutil.iter_modules(yen_package.__path__)
+]
 OKU = 10**8
 CHO = 10**12
 MILLION = 10**6
@@ -438,9 +446,10 @@ def test_format_delta_oku(delta: int, expected: str) -> None:
     assert format_delta_oku(delta) == expected
 
 
-def test_doctests_pass() -> None:
-    results = doctest.testmod(yen_module)
-    assert results.attempted >= 10
+@pytest.mark.parametrize("module", YEN_MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_doctests_pass(module: ModuleType) -> None:
+    results = doctest.testmod(module)
+    assert results.attempted >= 1
     assert results.failed == 0
 
 
@@ -581,6 +590,7 @@ _AMOUNTISH = st.lists(
         [
             *"0123456789０１２,，..億兆万千百十円¥$△▲-−+ 約最大上限年月日度※()（）一二五七①²",
             *("billion", "million", "yen", "JPY", "US$", "令和", "R", "FY", "/", "ドル", "\n"),
+            *("～", "〜", "~", "マイナス", "程度", "\u3000", "\u2009", "  ", "\t"),
         ]
     ),
     max_size=40,
@@ -596,6 +606,12 @@ def test_never_raises_and_gives_ints(text: str, default_unit: int | None) -> Non
         assert type(amount.yen) is int
         assert normalised[amount.start : amount.end] == amount.text
     assert [a.start for a in amounts] == sorted(a.start for a in amounts)
+    values = find_yen_values(text, default_unit=default_unit)
     first = parse_yen(text, default_unit=default_unit)
-    assert first == (amounts[0].yen if amounts else None)
+    assert first == (values[0].yen if values and not values[0].is_range else None)
+    # a range's two ends are amounts of their own; every other value is one amount
+    assert sum(2 if v.is_range else 1 for v in values) == len(amounts)
+    for value in values:
+        assert normalised[value.start : value.end] == value.text
+        assert value.low_yen is None or value.low_yen <= value.yen
     assert unit_multiplier(text) in {None, 1, 10**3, 10**4, 10**6, 10**7, 10**8, 10**9, CHO}

@@ -19,9 +19,9 @@ from web.admin_support import BASE_URL, TestClient, basic
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CHANGE_KEYS = {"id", "source", "agency", "source_name", "kind", "entity", "amount_yen",
-               "previous_amount_yen", "delta_yen", "url", "source_url", "table", "detected_at",
-               "summary", "snapshot_id", "previous_snapshot_id", "acknowledged_at", "imported",
-               "nature", "group_id"}
+               "previous_amount_yen", "amount_low_yen", "previous_amount_low_yen", "delta_yen",
+               "url", "source_url", "table", "detected_at", "summary", "snapshot_id",
+               "previous_snapshot_id", "acknowledged_at", "imported", "nature", "group_id"}
 
 
 def test_api_changes_are_the_objects_of_watcher_changes_json(client: TestClient, admin_engine: Engine,

@@ -62,20 +62,21 @@ def amount_cell(change: StoredChange) -> str:
     new, old = change.amount_yen, change.previous_amount_yen
 
     if change.kind == ChangeKind.AMOUNT_CHANGED:
-        before = format_oku_as_written(old, change.previous_amount_text) if old is not None else "(none)"
-        after = format_oku_as_written(new, change.amount_text) if new is not None else "(none)"
+        before = format_oku_as_written(old, change.previous_amount_text,
+                                       low_yen=change.previous_amount_low_yen) if old is not None else "(none)"
+        after = format_oku_as_written(new, change.amount_text, low_yen=change.amount_low_yen) if new is not None else "(none)"
         return f"{before} → {after}"
     if new is not None:
-        return format_oku_as_written(new, change.amount_text)
+        return format_oku_as_written(new, change.amount_text, low_yen=change.amount_low_yen)
     if change.kind in (ChangeKind.LINK_ADDED, ChangeKind.LINK_REMOVED) and change.entity:
         return ", ".join(format_oku(a.yen) for a in find_yen_amounts(change.entity))
     return ""
 
 
-def _record_amount(amount_yen: int | None, amount_text: str | None) -> str:
+def _record_amount(amount_yen: int | None, amount_text: str | None, low_yen: int | None) -> str:
     if amount_yen is None:
         return clip(amount_text or "", 20)
-    return format_oku_as_written(amount_yen, amount_text)
+    return format_oku_as_written(amount_yen, amount_text, low_yen=low_yen)
 
 
 def timeline_rows(
@@ -93,7 +94,8 @@ def timeline_rows(
                 rows.append(TimelineRow(
                     at=snap.fetched_at, source_id=snap.source_id, order=n,
                     what="first capture" if n == 0 else "", item=clip(record.entity),
-                    amount=_record_amount(record.amount_yen, record.amount_text), via=via))
+                    amount=_record_amount(record.amount_yen, record.amount_text,
+                                          record.amount_low_yen), via=via))
         else:
             what = f"{len(doc.links)} links" if doc.links else f"{len(doc.text)} characters"
             rows.append(TimelineRow(at=snap.fetched_at, source_id=snap.source_id,

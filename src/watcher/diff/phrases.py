@@ -9,22 +9,24 @@ Quoted cell changes are cut around the differing part, at token boundaries.
 
 from __future__ import annotations
 
-import unicodedata
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from watcher.changes import Change, ChangeKind
+from watcher.diff.amounts import (
+    DEFAULT_AMOUNT_LABEL,
+    amount_label,
+    amount_move,
+    amount_of,
+    amount_phrase,
+    amounts_text,
+    same_written_amount,
+)
 from watcher.diff.rows import Side
 from watcher.diff.text import widen_to_tokens
 from watcher.extract.document import Record
-from watcher.extract.identity import strip_footnotes, strip_unit_note
-from watcher.extract.yen import (
-    format_billions,
-    format_delta_oku,
-    format_oku,
-    format_oku_as_written,
-)
 
 __all__ = ["KEY_SEPARATOR", "Stages", "added", "changed", "entity_key", "removed", "total_appeared"]
 
@@ -32,8 +34,8 @@ KEY_SEPARATOR = "\x1f"
 # Changed cells are quoted around the differing part, this wide with this much context.
 _SNIPPET_WIDTH = 48
 _SNIPPET_CONTEXT = 12
-_DEFAULT_AMOUNT_LABEL = "金額"
-_JIKO = "事項要求"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,9 +59,10 @@ def added(side: Side, stages: Stages) -> Change:
     record = side.record
     return Change(
         kind=ChangeKind.ENTRY_ADDED,
-        summary=f"New: {record.entity}{_amount_phrase(record)}",
+        summary=f"New: {record.entity}{amount_phrase(record)}",
         entity=record.entity, entity_key=entity_key(record), table=record.table,
-        amount_yen=record.amount_yen, amount_text=record.amount_text, after=record.cells,
+        amount_yen=record.amount_yen, amount_low_yen=record.amount_low_yen,
+        amount_text=record.amount_text, after=record.cells,
         nature=record.nature, stage=stages.new,
     )
 
@@ -71,9 +74,10 @@ def total_appeared(side: Side, stages: Stages) -> Change | None:
         return None
     return Change(
         kind=ChangeKind.AMOUNT_CHANGED,
-        summary=f"Total: {record.table}{_amount_phrase(record)}",
+        summary=f"Total: {record.table}{amount_phrase(record)}",
         entity=record.entity, entity_key=entity_key(record), table=record.table,
-        amount_yen=record.amount_yen, amount_text=record.amount_text, after=record.cells,
+        amount_yen=record.amount_yen, amount_low_yen=record.amount_low_yen,
+        amount_text=record.amount_text, after=record.cells,
         nature=record.nature, stage=stages.new,
     )
 
@@ -82,9 +86,10 @@ def removed(side: Side, stages: Stages) -> Change:
     record = side.record
     return Change(
         kind=ChangeKind.ENTRY_REMOVED,
-        summary=f"Removed: {record.entity}{_amount_phrase(record)}",
+        summary=f"Removed: {record.entity}{amount_phrase(record)}",
         entity=record.entity, entity_key=entity_key(record), table=record.table,
-        amount_yen=record.amount_yen, amount_text=record.amount_text, before=record.cells,
+        amount_yen=record.amount_yen, amount_low_yen=record.amount_low_yen,
+        amount_text=record.amount_text, before=record.cells,
         nature=record.nature, stage=stages.new, previous_stage=stages.old,
     )
 
@@ -96,21 +101,31 @@ def changed(before: Side, after: Side, stages: Stages) -> Change | None:
     base = Change(
         kind=ChangeKind.ENTRY_CHANGED, summary="", entity=new.entity, entity_key=entity_key(new),
         table=new.table, amount_yen=new.amount_yen, previous_amount_yen=old.amount_yen,
+        amount_low_yen=new.amount_low_yen, previous_amount_low_yen=old.amount_low_yen,
         amount_text=new.amount_text, previous_amount_text=old.amount_text, before=old.cells,
         after=new.cells, nature=new.nature or old.nature, stage=stages.new,
         previous_stage=stages.old,
     )
-    if old.amount_yen != new.amount_yen:
-        label = _amount_label(new) or _amount_label(old) or _DEFAULT_AMOUNT_LABEL
+    amount_moved = amount_of(old) != amount_of(new)
+    if amount_moved and same_written_amount(old, new):
+        # The page says the same thing; only the reading of it changed (a snapshot stored
+        # before ranges or spaced figures were read).
+        log.info("%s: amount re-read from the same text %r (%s → %s), not a change",
+                 new.entity, new.amount_text, amount_of(old), amount_of(new))
+        amount_moved = False
+    if amount_moved:
+        label = amount_label(new) or amount_label(old) or DEFAULT_AMOUNT_LABEL
         # With each amount's stage beside it, a column header naming one stage misleads.
         shown = "" if stages.moved else f"{label} "
-        summary = f"{new.entity}: {shown}{_amount_move(old, new, stages)}"
+        old_stage, new_stage = (stages.old, stages.new) if stages.moved else (None, None)
+        move = amount_move(old, new, old_stage=old_stage, new_stage=new_stage)
+        summary = f"{new.entity}: {shown}{move}"
         if cell_changes:
             summary += "; " + "; ".join(cell_changes)
         return replace(base, kind=ChangeKind.AMOUNT_CHANGED, summary=summary)
     if before.secondary != after.secondary:
         cell_changes.append(
-            f"その他の金額 {_amounts(before.secondary)} → {_amounts(after.secondary)}"
+            f"その他の金額 {amounts_text(before.secondary)} → {amounts_text(after.secondary)}"
         )
     if not cell_changes:
         return None
@@ -159,48 +174,3 @@ def snippets(a: str, b: str) -> tuple[str, str]:
 def _cut(text: str, start: int, end: int) -> str:
     start, end = widen_to_tokens(text, start, min(end, len(text)))
     return ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
-
-
-def _amount_label(record: Record) -> str | None:
-    """The header of the record's amount cell, unit note and footnote marks removed."""
-    for header, value in record.cells:
-        if record.amount_text is not None and value == record.amount_text:
-            label = strip_unit_note(strip_footnotes(unicodedata.normalize("NFKC", header)))
-            return label or None
-    return None
-
-
-def _yen(amount: int | None, text: str | None = None, stage: str | None = None) -> str:
-    if amount is None:
-        # A budget request line without a figure yet says so itself (事項要求).
-        if text and _JIKO in text:
-            return f"{_JIKO} ({stage}, no amount yet)" if stage else f"{_JIKO} (no amount yet)"
-        return f"(no amount, {stage})" if stage else "(no amount)"
-    written = format_oku_as_written(amount, text)
-    return f"{written} ({stage})" if stage else written
-
-
-def _amount_phrase(record: Record) -> str:
-    """The phrase ": 最大助成額 5,000億円 (¥500.0 billion)" for a record with an amount, else ""."""
-    if record.amount_yen is None:
-        return ""
-    label = _amount_label(record) or _DEFAULT_AMOUNT_LABEL
-    amount = _yen(record.amount_yen, record.amount_text)
-    return f": {label} {amount} ({format_billions(record.amount_yen)})"
-
-
-def _amount_move(old: Record, new: Record, stages: Stages) -> str:
-    """The move "1,670億円 → 5,000億円 (+3,330億円, ¥500.0 billion)", stages beside amounts."""
-    old_stage, new_stage = (stages.old, stages.new) if stages.moved else (None, None)
-    move = (f"{_yen(old.amount_yen, old.amount_text, old_stage)} → "
-            f"{_yen(new.amount_yen, new.amount_text, new_stage)}")
-    if old.amount_yen is not None and new.amount_yen is not None:
-        delta = format_delta_oku(new.amount_yen - old.amount_yen)
-        return f"{move} ({delta}, {format_billions(new.amount_yen)})"
-    if new.amount_yen is not None:
-        return f"{move} ({format_billions(new.amount_yen)})"
-    return move
-
-
-def _amounts(values: tuple[int, ...]) -> str:
-    return ", ".join(format_oku(v) for v in values) if values else "(none)"

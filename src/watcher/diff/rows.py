@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from watcher.diff.amounts import amount_of
 from watcher.diff.matching import RowIdentity, row_identity_of
 from watcher.extract.dates import date_spans, parse_date
 from watcher.extract.document import Record
@@ -160,7 +161,7 @@ def _pair_leftovers(left_old: list[Side], left_new: list[Side]) -> list[tuple[Si
         for old_side, old_text in old_texts:
             if not old_side.identity.agrees(new_side.identity):
                 continue  # another fiscal year, decision date or identifier: another grant
-            same_amount = old_side.record.amount_yen == new_side.record.amount_yen
+            same_amount = amount_of(old_side.record) == amount_of(new_side.record)
             threshold = PAIR_RATIO_SAME_AMOUNT if same_amount else PAIR_RATIO
             matcher.set_seq1(old_text)
             if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:

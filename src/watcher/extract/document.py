@@ -31,6 +31,11 @@ class Record:
     ``budget_line`` or ``item`` — decided at extraction from what its table is
     (watcher.labels words each kind by it); ``identifiers`` are the row's
     identifier cells as (column label, value), e.g. ("法人番号", "1000020380008").
+
+    An amount written as a range (500万～1,000万円) has ``amount_low_yen`` set to its
+    lower end and ``amount_yen`` to its upper end, so everything that reads one figure
+    (sorting, charts, totals) reads the upper limit; a single amount leaves
+    ``amount_low_yen`` None, as do snapshots stored before ranges were read.
     """
 
     table: str
@@ -43,6 +48,11 @@ class Record:
     dates: tuple[str, ...] = ()
     nature: str | None = None
     identifiers: tuple[tuple[str, str], ...] = ()
+    amount_low_yen: int | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.amount_low_yen is not None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -54,6 +64,7 @@ class Record:
             "amount_text": self.amount_text,
             "other_amounts_yen": list(self.other_amounts_yen),
             "dates": list(self.dates),
+            **({"amount_low_yen": self.amount_low_yen} if self.is_range else {}),
         }
         # Written only when set, so a record without them reads as it always did.
         if self.nature is not None:
@@ -75,6 +86,7 @@ class Record:
             dates=tuple(data.get("dates", ())),
             nature=data.get("nature"),
             identifiers=tuple((str(h), str(v)) for h, v in data.get("identifiers", ())),
+            amount_low_yen=data.get("amount_low_yen"),
         )
 
 

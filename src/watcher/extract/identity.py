@@ -230,7 +230,7 @@ def short_plan(lines: tuple[str, ...]) -> str:
 # Everything an amount-only cell may hold besides its digits: qualifiers, units,
 # currency marks, signs and brackets. Kanji numerals cover 四千七百六十億円.
 _AMOUNT_FILLER = re.compile(
-    r"最大|上限|限度額?|約|およそ|概ね|総額|[億兆万千百十円¥〇一二三四五六七八九]"
+    r"最大|上限|限度額?|約|およそ|概ね|総額|マイナス|プラス|程度|前後|[億兆万千百十円¥〇一二三四五六七八九〜]"
     r"|jpy|yen|trillion|billion|million|thousand|approx(?:imately|\.)?|about|up\s+to|"
     r"maximum|max\.?|[\d,.\s△▲+\-−()\[\]:~]",
     re.IGNORECASE,

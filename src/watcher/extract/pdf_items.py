@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from watcher.extract.dates import find_dates, fiscal_year
 from watcher.extract.document import Record
-from watcher.extract.yen import YenAmount, find_yen_amounts, unit_multiplier
+from watcher.extract.yen import YenAmount, find_yen_amounts, find_yen_values, unit_multiplier
 
 JIKO = "事項要求"  # requested without an amount; the figure is settled in December
 # Item numbering and bullets before a label: (1) （１） ① ア． a) ・ ○. Section numbering
@@ -161,6 +161,7 @@ class _Builder:
                 other_amounts_yen=others,
                 dates=dates,
                 nature="budget_line",
+                amount_low_yen=None if amount is None else amount.low_yen,
             )
         )
 
@@ -184,7 +185,7 @@ class _Builder:
         marker, body_raw = _strip_marker(raw)
         body = norm_line(body_raw)
         is_uchi = bool(_UCHI.match(body))
-        amounts = find_yen_amounts(body, default_unit=state.unit)
+        amounts = find_yen_values(body, default_unit=state.unit)
         jiko = body.find(JIKO)
         if not amounts and jiko < 0:
             self._text_without_amount(text, marker, body, is_uchi)
@@ -303,7 +304,7 @@ class _Builder:
             label = row[label_col]
             if not label or not _has_any_value(row, value_cols, unit):
                 continue
-            amounts = {i: find_yen_amounts(row[i], default_unit=unit) for i in value_cols}
+            amounts = {i: find_yen_values(row[i], default_unit=unit) for i in value_cols}
             cell = row[primary]
             first = amounts[primary][0] if amounts[primary] else None
             if first is not None:

@@ -23,7 +23,7 @@ from watcher.extract.identity import (
     row_identity,
     strip_footnotes,
 )
-from watcher.extract.yen import find_yen_amounts, unit_multiplier
+from watcher.extract.yen import find_yen_amounts, find_yen_values, unit_multiplier
 
 # Header words that mark an amount column.
 _AMOUNT_LABEL = re.compile(
@@ -151,6 +151,7 @@ def read_row(
         distinct.append((j, cell))
 
     primary_amounts: list[int] = []
+    primary_low: int | None = None  # the lower end when the amount is a range
     other_amounts: list[int] = []
     amount_text: str | None = None
     amount_origins: set[tuple[int, int]] = set()
@@ -162,10 +163,12 @@ def read_row(
         amount_origins.add(amount_cell.origin)
         unit = columns[j].unit or table_unit
         text = strip_footnotes(amount_cell.text)
-        found = [a.yen for a in find_yen_amounts(text, default_unit=unit)]
+        values = find_yen_values(text, default_unit=unit)
+        found = [a.yen for a in values]
         if j == primary:
             amount_text = amount_cell.text or None
             primary_amounts = found
+            primary_low = values[0].low_yen if values else None
         else:
             other_amounts.extend(found)
 
@@ -194,6 +197,7 @@ def read_row(
         amount_text=amount_text,
         other_amounts_yen=(*primary_amounts[1:], *other_amounts),
         dates=tuple(dates),
+        amount_low_yen=primary_low,
         nature=nature,
         identifiers=identifiers,
     )

@@ -31,6 +31,7 @@ from watcher.notify.render import (
     changes_phrase,
     delta_text,
     local_time,
+    move_text,
     yen_text,
 )
 from watcher.store import list_source_statuses
@@ -177,7 +178,7 @@ def _view(content: DigestContent, links: Links) -> dict[str, object]:
 
     return {
         "content": content, "subject": content.subject, "links": links, "when": when,
-        "amount_line": amount_line,
+        "amount_line": amount_line, "move_text": move_text,
         "count": changes_phrase(content.changes) or "no changes",
     }
 

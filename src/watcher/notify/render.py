@@ -15,7 +15,14 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from watcher.changes import ChangeKind
-from watcher.extract.yen import format_billions, format_delta_oku, format_oku
+from watcher.extract.yen import (
+    format_billions,
+    format_billions_range,
+    format_delta_oku,
+    format_ends_delta,
+    format_oku,
+    format_oku_range,
+)
 from watcher.labels import count_phrase, kind_label
 from watcher.store.changes import StoredChange
 from watcher.store.outbox import HealthAlert
@@ -84,8 +91,11 @@ def link(url: str | None, label: str) -> str:
     return f"<{safe}|{escape(clip(label))}>"
 
 
-def yen_text(yen: int) -> str:
-    """An amount in both forms: 4,760億円 (¥476.0 billion)."""
+def yen_text(yen: int, low: int | None = None) -> str:
+    """An amount in both forms: 4,760億円 (¥476.0 billion); a range (``low`` its lower end)
+    end to end: 500万円～1,000万円 (¥5.0 million to ¥10.0 million)."""
+    if low is not None:
+        return f"{format_oku_range(low, yen)} ({format_billions_range(low, yen)})"
     return f"{format_oku(yen)} ({format_billions(yen)})"
 
 
@@ -95,17 +105,27 @@ def delta_text(delta: int) -> str:
     return f"{format_delta_oku(delta)} ({billions if delta < 0 else '+' + billions})"
 
 
+def move_text(change: StoredChange) -> str:
+    """How an amount change moved: +250億円 (+¥25.0 billion), or a range end by end."""
+    new, old = change.amount_yen, change.previous_amount_yen
+    if new is None or old is None:
+        return ""
+    new_low, old_low = change.amount_low_yen, change.previous_amount_low_yen
+    if new_low is None and old_low is None:
+        return delta_text(new - old)
+    return format_ends_delta(old, new, old_low=old_low, new_low=new_low)
+
+
 def amount_line(change: StoredChange) -> str | None:
     """'old → new, delta' for an amount change, the amount for a new or removed entry."""
     new, old = change.amount_yen, change.previous_amount_yen
+    after = yen_text(new, change.amount_low_yen) if new is not None else "no amount"
     if change.kind == ChangeKind.AMOUNT_CHANGED:
-        if new is not None and old is not None:
-            return f"{yen_text(old)} → {yen_text(new)}, {delta_text(new - old)}"
-        before = yen_text(old) if old is not None else "no amount"
-        after = yen_text(new) if new is not None else "no amount"
-        return f"{before} → {after}"
+        before = yen_text(old, change.previous_amount_low_yen) if old is not None else "no amount"
+        move = move_text(change)
+        return f"{before} → {after}, {move}" if move else f"{before} → {after}"
     if change.kind in (ChangeKind.ENTRY_ADDED, ChangeKind.ENTRY_REMOVED) and new is not None:
-        return yen_text(new)
+        return after
     return None
 
 

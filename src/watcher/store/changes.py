@@ -50,6 +50,17 @@ class StoredChange:
         return value if isinstance(value, str) else None
 
     @property
+    def amount_low_yen(self) -> int | None:
+        """The lower end when the amount after the change is a range (amount_yen its upper end)."""
+        value = self.details.get("amount_low_yen")
+        return value if isinstance(value, int) else None
+
+    @property
+    def previous_amount_low_yen(self) -> int | None:
+        value = self.details.get("previous_amount_low_yen")
+        return value if isinstance(value, int) else None
+
+    @property
     def nature(self) -> str | None:
         """What the changed record is: approval, grant, budget_line, item (None: not recorded)."""
         value = self.details.get("nature")
@@ -76,6 +87,8 @@ class StoredChange:
             "entity": self.entity,
             "amount_yen": self.amount_yen,
             "previous_amount_yen": self.previous_amount_yen,
+            "amount_low_yen": self.amount_low_yen,
+            "previous_amount_low_yen": self.previous_amount_low_yen,
             "delta_yen": delta,
             "url": self.url,
             "source_url": self.source_url,

@@ -31,10 +31,11 @@ def _content(change: StoredChange) -> str:
     if change.entity:
         lines.append(f"Entity: {change.entity}")
     if change.amount_yen is not None:
-        amount = f"Amount: {oku(change.amount_yen)} ({billions(change.amount_yen)})"
+        low, previous_low = change.amount_low_yen, change.previous_amount_low_yen
+        amount = f"Amount: {oku(change.amount_yen, low)} ({billions(change.amount_yen, low)})"
         if change.previous_amount_yen is not None:
-            amount += f", was {oku(change.previous_amount_yen)}, " \
-                      f"{delta(change.amount_yen, change.previous_amount_yen)}"
+            amount += f", was {oku(change.previous_amount_yen, previous_low)}, " \
+                      f"{delta(change.amount_yen, change.previous_amount_yen, low, previous_low)}"
         lines.append(amount)
     if change.url:
         lines.append(f"Link: {change.url}")

@@ -15,7 +15,13 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from watcher.changes import ChangeKind
-from watcher.extract.yen import format_billions, format_delta_oku, format_oku
+from watcher.extract.yen import (
+    format_billions,
+    format_billions_range,
+    format_ends_delta,
+    format_oku,
+    format_oku_range,
+)
 from watcher.labels import kind_label
 from watcher.store.admin import ChangeFilter, SourceOverview
 from watcher.store.changes import StoredChange
@@ -91,26 +97,33 @@ def jst(moment: datetime | None, with_seconds: bool = False) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
 
 
-def oku(yen: int | None) -> str:
-    """4,760億円 (empty for no amount)."""
-    return format_oku(yen) if yen is not None else ""
-
-
-def billions(yen: int | None) -> str:
-    """¥476.0bn: the English-press form, abbreviated for tables."""
+def oku(yen: int | None, low: int | None = None) -> str:
+    """4,760億円, or a range end to end (500万円～1,000万円; ``low`` its lower end); empty for no amount."""
     if yen is None:
         return ""
-    text = format_billions(yen)
+    return format_oku(yen) if low is None else format_oku_range(low, yen)
+
+
+def billions(yen: int | None, low: int | None = None) -> str:
+    """¥476.0bn: the English-press form, abbreviated for tables (¥5.0m to ¥10.0m for a range)."""
+    if yen is None:
+        return ""
+    text = format_billions(yen) if low is None else format_billions_range(low, yen)
     for long, short in _SHORT_SCALE:
         text = text.replace(long, short)
     return text
 
 
-def delta(amount: int | None, previous: int | None) -> str:
-    """+250億円 for an amount change, empty otherwise."""
+def delta(
+    amount: int | None,
+    previous: int | None,
+    low: int | None = None,
+    previous_low: int | None = None,
+) -> str:
+    """+250億円 for an amount change ("upper +500万円" for a range), empty otherwise."""
     if amount is None or previous is None:
         return ""
-    return format_delta_oku(amount - previous)
+    return format_ends_delta(previous, amount, old_low=previous_low, new_low=low)
 
 
 def change_label(change: StoredChange) -> str:
