@@ -16,12 +16,14 @@ Pure. The order, and why:
    diffed as a page.
 3. **Extension** of the URL's path (or of a file name in its query, for download
    scripts: ``download.php?file=kettei.csv``).
-4. **The content**: an HTML start is html, delimited text is csv, other text is html
+4. **The content**: an HTML start is html, delimited text (the same number of comma
+   or tab fields on four lines in five) is csv, other text is html
    (a page), and unknown binary data is nothing the watcher reads (kind None).
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -100,8 +102,6 @@ def _media_type(content_type: str | None) -> str:
 
 def _signature(body: bytes) -> tuple[FileKind | None, str] | None:
     """(kind, what was seen) for a binary signature (kind None: a zip that is no workbook), else None."""
-    if b"%PDF-" in body[:1024]:
-        return "pdf", "%PDF-"
     if body.startswith(_ZIP_MAGIC):
         if _WORKBOOK_PART in body[:_EDGE] or _WORKBOOK_PART in body[-_EDGE:]:
             return "xlsx", "a zip with xl/workbook.xml"
@@ -110,6 +110,8 @@ def _signature(body: bytes) -> tuple[FileKind | None, str] | None:
         if is_encrypted_ole(body):
             return "xlsx", "an OLE2 file with an EncryptedPackage (a password-protected .xlsx)"
         return "xls", "an OLE2 file (D0 CF 11 E0)"
+    if b"%PDF-" in body[:1024]:  # as PDF readers do: a few bytes may stand before it
+        return "pdf", "%PDF-"
     return None
 
 
@@ -126,20 +128,24 @@ def _extension(url: str) -> FileKind | None:
 
 
 def _looks_delimited(body: bytes) -> bool:
-    """Text whose first lines hold the same number (≥ 1) of commas or tabs."""
+    """Text whose first lines split into the same number (≥ 2) of comma or tab fields."""
     sample = body[:_SAMPLE]
     if b"\x00" in sample:
         return False
-    text = sample.decode("utf-8", errors="ignore") if _is_utf8_prefix(sample) else sample.decode("cp932", errors="ignore")
-    lines = [line for line in text.splitlines()[:21] if line.strip()][:20]
+    encoding = "utf-8" if _is_utf8_prefix(sample) else "cp932"
+    lines = sample.decode(encoding, errors="ignore").splitlines()
     if len(body) > _SAMPLE and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut
+    lines = [line for line in lines if line.strip()][:20]
     if len(lines) < 2:
         return False
     for delimiter in (",", "\t"):
-        counts = [line.count(delimiter) for line in lines]
+        try:
+            counts = [len(fields) for fields in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            continue
         common = max(set(counts), key=counts.count)
-        if common >= 1 and counts.count(common) * 5 >= len(counts) * 4:
+        if common >= 2 and counts.count(common) * 5 >= len(counts) * 4:
             return True
     return False
 

@@ -30,7 +30,10 @@ def check_body(body: bytes, limits: SheetLimits, what: str) -> None:
 def library_error(exc: BaseException, where: str) -> SheetUnreadable:
     """A library's exception on a broken file as a one-line reason."""
     detail = " ".join(str(exc).split()) or type(exc).__name__
-    text = f"{where}: {type(exc).__name__}: {detail}"
+    kind = type(exc).__name__
+    if kind == "error":  # struct.error, zlib.error: the module says what failed
+        kind = f"{type(exc).__module__}.error"
+    text = f"{where}: {kind}: {detail}"
     if len(text) > _MAX_REASON:
         text = text[: _MAX_REASON - 1] + "…"
     return SheetUnreadable(text)

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 _CHUNK = 1024 * 1024
+_HEAD = 4096  # where an XML part's prolog (and any DOCTYPE) stands
 _MAX_CARRY = 16 * 1024 * 1024
 _MB = 1024 * 1024
 
@@ -53,6 +54,7 @@ _MERGE = re.compile(
     rb"<" + _P + rb"mergeCell\b[^>]*?\sref=\"([A-Za-z]{1,3}\d{1,7})(?::([A-Za-z]{1,3}\d{1,7}))?\""
 )
 _REF = re.compile(r"([A-Za-z]{1,3})(\d{1,7})")
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
 
 
 def cell_index(ref: str) -> tuple[int, int]:
@@ -93,7 +95,24 @@ def open_archive(body: bytes, limits: SheetLimits) -> zipfile.ZipFile:
         raise SheetUnreadable(
             f"zip bomb: the parts expand to {_mb(total)} (limit {_mb(limits.max_unpacked_bytes)})"
         )
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels")):
+            with archive.open(info) as part:
+                _check_prolog(info.filename, part.read(_HEAD))
     return archive
+
+
+def _check_prolog(name: str, head: bytes) -> None:
+    """Refuse a DOCTYPE: Office XML never declares one, and entity bombs need one.
+
+    A DOCTYPE can only stand before the root element, so a part whose root has not
+    started within the head (a prolog padded with comments) is refused as well.
+    """
+    root = _ROOT_START.search(head)
+    if b"<!DOCTYPE" in head[: root.start() if root else len(head)]:
+        raise SheetUnreadable(f"{name} declares a DOCTYPE (Excel never does): refused")
+    if root is None and len(head) == _HEAD:
+        raise SheetUnreadable(f"{name} has no root element in its first {_HEAD:,} bytes: refused")
 
 
 def _parse_part(archive: zipfile.ZipFile, name: str) -> etree._Element:
@@ -233,12 +252,8 @@ def scan_sheet(archive: zipfile.ZipFile, sheet: SheetPart, limits: SheetLimits) 
     """Rows, merges and uncached formulas of one sheet part, read in chunks."""
     scanner = _Scanner(sheet.name, limits)
     carry = b""
-    first = True
     with archive.open(sheet.part) as stream:
         while chunk := stream.read(_CHUNK):
-            if first and b"<!DOCTYPE" in chunk[:4096]:
-                raise SheetUnreadable(f"{sheet.part} declares a DOCTYPE (Excel never does): refused")
-            first = False
             buffer = carry + chunk
             cut = _cut(buffer)
             scanner.feed(buffer[:cut])
