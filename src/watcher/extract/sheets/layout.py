@@ -36,6 +36,7 @@ Pos = tuple[int, int]
 MAX_HEADER_ROWS = 3
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SPACE = re.compile(r"\s+")
+_PLAIN = re.compile(r"\S+(?: \S+)*")  # no line break, no run of blanks, nothing to strip
 # A unit note in a note: (単位:千円), 単位:百万円, or a bare (千円) standing alone.
 _UNIT_IN_NOTE = re.compile(r"\(\s*単位\s*:?[^()]{1,12}\)|単位\s*:\s*[^\s()]{1,8}")
 _BARE_UNIT = re.compile(r"\(\s*[兆億千百万]*円\s*\)")
@@ -44,6 +45,8 @@ _FOOTNOTE = re.compile(r"^(?:※|\*|注|\(注|備考|出典|資料)")
 
 def normal_lines(text: str) -> tuple[str, ...]:
     """A cell's text as lines: NFKC, whitespace collapsed, empty lines dropped."""
+    if _PLAIN.fullmatch(text) and unicodedata.is_normalized("NFKC", text):
+        return (text,)  # most cells: one line, nothing to change (a third of the layout's time)
     lines = (_SPACE.sub(" ", part).strip() for part in _LINE_BREAK.split(unicodedata.normalize("NFKC", text)))
     return tuple(line for line in lines if line)
 
@@ -62,7 +65,7 @@ def _expand(
     """Per row, per column, the position whose value stands there (its own or a merge's corner)."""
     last_row = max(r for r, _ in cells)
     last_col = max(c for _, c in cells)
-    origin_at: dict[Pos, Pos] = {pos: pos for pos in cells}
+    origin_at: dict[Pos, Pos] = dict(zip(cells, cells, strict=True))
     covered = 0
     for r0, c0, r1, c1 in merges:
         if (r0, c0) not in cells:
@@ -76,9 +79,12 @@ def _expand(
             for c in range(c0, c1 + 1):
                 origin_at[(r, c)] = (r0, c0)  # a value hidden under a merge is not shown
     rows: dict[int, dict[int, Pos]] = {}
-    for (r, c), origin in origin_at.items():
-        rows.setdefault(r, {})[c] = origin
-    return {r: dict(sorted(rows[r].items())) for r in sorted(rows)}
+    for pos, origin in sorted(origin_at.items()):
+        row = rows.get(pos[0])
+        if row is None:
+            rows[pos[0]] = row = {}
+        row[pos[1]] = origin
+    return rows
 
 
 class _Sheet:
