@@ -22,7 +22,7 @@ from watcher.extract.table import extract_tables
 from watcher.notify.digest import build_content, render_html, render_text
 from watcher.notify.render import render_changes
 from watcher.store import list_changes
-from watcher.store.repo import StoredChange
+from watcher.store.changes import StoredChange
 from watcher.web import create_app
 from web.admin_support import BASE_URL, TestClient, admin_settings, basic
 
