@@ -5,6 +5,8 @@ re-fetches everything nor forgets a source that fell due while the worker was
 down: a missed run is done once, then the schedule continues from now.
 Several workers may share one PostgreSQL database: each claims due sources with
 SELECT … FOR UPDATE SKIP LOCKED and a lease (see watcher.store.schedule).
+Pages are extracted in the worker's ExtractionPool (watcher.isolation); on SIGTERM the
+in-flight checks are drained first, then the pool is shut down.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from sqlmodel import Session
 
 from watcher.errors import ConfigError, WatcherError
 from watcher.fetch import Fetcher
+from watcher.isolation import ExtractionPool
 from watcher.pipeline import CheckOutcome, check_source, failure_text, utc_now
-from watcher.runner import make_fetcher, pipeline_options
+from watcher.runner import make_fetcher, pipeline_options, pool_limits
 from watcher.settings import Settings
 from watcher.sources import Config, load_config
 from watcher.store import sync_sources
@@ -87,6 +90,7 @@ class Worker:
         self.in_flight: dict[str, asyncio.Task[CheckOutcome | None]] = {}
         self.stopping = asyncio.Event()
         self.fetcher: Fetcher | None = None
+        self.pool: ExtractionPool | None = None
 
     # -- start-up ---------------------------------------------------------------------------
     def refuse_second_sqlite_worker(self) -> None:
@@ -145,10 +149,11 @@ class Worker:
     async def _check(self, source_id: str) -> CheckOutcome | None:
         source = next((s for s in self.config.sources if s.id == source_id), None)
         try:
-            if source is None or self.fetcher is None:
+            if source is None or self.fetcher is None or self.pool is None:
                 return None
             return await check_source(source, fetcher=self.fetcher, engine=self.engine,
-                                      options=pipeline_options(self.config, self.settings),
+                                      options=pipeline_options(self.config, self.settings,
+                                                               self.pool),
                                       clock=self.clock)
         except asyncio.CancelledError:
             raise
@@ -197,10 +202,14 @@ class Worker:
     async def run_once(self) -> list[str]:
         """Every due job once: due checks (awaited), the digest if due, the outbox, then exit."""
         self.sync()
-        async with make_fetcher(self.config, self.settings) as fetcher:
-            self.fetcher = fetcher
-            claimed = await self.check_due()
-            await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+        self.pool = ExtractionPool(pool_limits(self.settings))
+        try:
+            async with make_fetcher(self.config, self.settings) as fetcher:
+                self.fetcher = fetcher
+                claimed = await self.check_due()
+                await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+        finally:
+            self._close_pool()
         await self.run_digest()  # queues today's digest only when its time has come
         await self.run_dispatch()
         return claimed
@@ -228,6 +237,7 @@ class Worker:
                           max_instances=1, coalesce=True, misfire_grace_time=3600, id="digest")
         log.info("worker %s started: %d source(s), database %s", self.worker_id,
                  len(self.config.sources), self.engine.dialect.name)
+        self.pool = ExtractionPool(pool_limits(self.settings))
         async with make_fetcher(self.config, self.settings) as fetcher:
             self.fetcher = fetcher
             scheduler.start()
@@ -236,9 +246,20 @@ class Worker:
             finally:
                 scheduler.shutdown(wait=False)
                 await self._drain()
+                self._close_pool()
         with Session(self.engine) as session, session.begin():
             remove_worker(session=session, worker_id=self.worker_id)
         log.info("worker %s stopped", self.worker_id)
+
+    def _close_pool(self) -> None:
+        """After the drain: documents still in a worker belong to abandoned checks."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close(timeout_s=1.0)
+            stats = pool.stats
+            log.info("extraction pool stopped: %d document(s), %d over time, %d over memory, "
+                     "%d worker death(s), peak worker RSS %.0f MB", stats.documents,
+                     stats.timeouts, stats.over_memory, stats.deaths, stats.peak_worker_rss_mb)
 
     def _request_stop(self, sig: signal.Signals) -> None:
         if not self.stopping.is_set():

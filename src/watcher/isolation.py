@@ -1,0 +1,425 @@
+"""The extraction pool: every fetched page is extracted in a worker process, within limits.
+
+Extraction is pure but not bounded: a hostile page (a PDF whose content stream inflates
+to megabytes, a table of a million cells) can take minutes and gigabytes, and on the
+event loop it would hold up every other check of the pass. Here each document goes to
+watcher.extract.extract() — the one dispatch of every kind — in one of N worker
+processes (forkserver, else spawn), one document per worker at a time:
+
+- a document still being extracted after ``timeout_s`` has its worker killed, and is a
+  suspect Document "extraction exceeded 20 s";
+- each worker runs under RLIMIT_AS = ``memory_mb``; a MemoryError is a suspect Document
+  "extraction exceeded 512 MB" and the worker is replaced;
+- a worker that dies mid-document (kill -9, a crash in C code) is replaced and the
+  document retried once on the new one; a second death makes it suspect;
+- a worker is replaced after ``max_tasks`` documents (memory fragmentation stays bounded).
+
+Callers get a Document, never an exception, except PoolClosedError after close().
+Workers ignore SIGINT and SIGTERM: the owner (a `watcher run` draining its checks on
+SIGTERM) finishes its checks, then closes the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import multiprocessing
+import os
+import re
+import resource
+import signal
+import threading
+import time
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any, Protocol
+
+from watcher.errors import ExtractError
+from watcher.extract import Document, Page, extract
+
+log = logging.getLogger(__name__)
+
+Ignore = tuple[re.Pattern[str], ...]
+# The modules a forkserver imports once, so that a new worker starts in milliseconds.
+PRELOAD = ["watcher.isolation", "watcher.extract", "watcher.extract.table", "watcher.extract.links",
+           "watcher.extract.text", "watcher.extract.pdf"]
+
+
+class PoolClosedError(ExtractError):
+    """The extraction pool was shut down before the document was extracted."""
+
+
+class Extraction(Protocol):
+    """Where a check has its page extracted: the pool, or in-process for trusted fixtures."""
+
+    async def extract(self, kind: str, page: Page, ignore: Ignore = (), *,
+                      source_id: str = "") -> Document: ...
+
+    def extract_sync(self, kind: str, page: Page, ignore: Ignore = (), *,
+                     source_id: str = "") -> Document: ...
+
+
+class InlineExtraction:
+    """Extraction in this process, without limits (tests, the demo's own fixtures)."""
+
+    async def extract(self, kind: str, page: Page, ignore: Ignore = (), *,
+                      source_id: str = "") -> Document:
+        return extract(kind, page, ignore)
+
+    def extract_sync(self, kind: str, page: Page, ignore: Ignore = (), *,
+                     source_id: str = "") -> Document:
+        return extract(kind, page, ignore)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolLimits:
+    """Size and limits of the pool (from settings)."""
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    timeout_s: float = 20.0
+    memory_mb: int = 512
+    max_tasks: int = 100
+
+
+@dataclass(slots=True, kw_only=True)
+class PoolStats:
+    """What the pool did, for the benchmark and the logs."""
+
+    documents: int = 0
+    timeouts: int = 0
+    over_memory: int = 0
+    deaths: int = 0
+    retries: int = 0
+    workers_started: int = 0
+    peak_worker_rss_mb: float = 0.0
+
+
+@dataclass(slots=True, kw_only=True)
+class _Task:
+    kind: str
+    page: Page
+    ignore: Ignore
+    source_id: str
+    future: Future[Document]
+    attempts: int = 0
+
+
+@dataclass(slots=True, kw_only=True)
+class _Slot:
+    process: Any  # multiprocessing.process.BaseProcess (its context's Process class)
+    conn: Connection
+    task: _Task | None = None
+    deadline: float = 0.0
+    done: int = 0
+
+
+def _serve(conn: Connection, memory_bytes: int, backstop_s: int) -> None:
+    """A worker: extract each document it is sent until it is told to stop or its parent goes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the pool (or its process) is gone
+        if message is None:
+            return
+        kind, page, ignore = message
+        # A worker whose parent died cannot be killed at the deadline: SIGALRM ends it.
+        signal.alarm(backstop_s)
+        try:
+            reply: tuple[str, Document | None] = ("ok", extract(kind, page, ignore))
+        except MemoryError:
+            reply = ("memory", None)
+        signal.alarm(0)
+        try:
+            conn.send((reply, _peak_rss_kb()))
+        except MemoryError:
+            reply = ("memory", None)
+            conn.send((reply, _peak_rss_kb()))
+        if reply[0] == "memory":
+            return  # a worker that ran out of memory is replaced, not trusted again
+
+
+def _peak_rss_kb() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _resolve(future: Future[Document], document: Document | None = None,
+             error: BaseException | None = None) -> None:
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(document or Document(kind="text"))
+    except InvalidStateError:
+        pass  # the caller gave up on it (cancelled)
+
+
+class ExtractionPool:
+    """Worker processes that extract documents within a time and a memory limit.
+
+    Nothing starts until the first document: a pass in which no page changed
+    costs no process. Use as a context manager, or call close().
+    """
+
+    def __init__(self, limits: PoolLimits | None = None, *, context: str | None = None) -> None:
+        self.limits = limits or PoolLimits()
+        if self.limits.workers < 1:
+            raise ValueError("an extraction pool needs at least one worker")
+        method = context or ("forkserver" if "forkserver" in
+                             multiprocessing.get_all_start_methods() else "spawn")
+        self._ctx: Any = multiprocessing.get_context(method)
+        if method == "forkserver":
+            self._ctx.set_forkserver_preload(PRELOAD)
+        self.stats = PoolStats()
+        self._inbox: collections.deque[_Task] = collections.deque()
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        self._slots: list[_Slot | None] = [None] * self.limits.workers
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._close_deadline = 0.0
+        self._closed = threading.Event()
+
+    # -- the callers' side -----------------------------------------------------------------
+    def submit(self, kind: str, page: Page, ignore: Ignore = (), *,
+               source_id: str = "") -> Future[Document]:
+        """Queue a document; the future's result is its Document (suspect past a limit)."""
+        future: Future[Document] = Future()
+        with self._lock:
+            if self._closing:
+                raise PoolClosedError("the extraction pool is shut down")
+            self._inbox.append(_Task(kind=kind, page=page, ignore=ignore, source_id=source_id,
+                                     future=future))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._supervise, daemon=True,
+                                                name="extraction-pool")
+                self._thread.start()
+        os.write(self._wake_w, b"x")
+        return future
+
+    async def extract(self, kind: str, page: Page, ignore: Ignore = (), *,
+                      source_id: str = "") -> Document:
+        """The Document of ``page``, extracted in a worker (the event loop stays free)."""
+        return await asyncio.wrap_future(self.submit(kind, page, ignore, source_id=source_id))
+
+    def extract_sync(self, kind: str, page: Page, ignore: Ignore = (), *,
+                     source_id: str = "") -> Document:
+        """The same, blocking (the history importer)."""
+        return self.submit(kind, page, ignore, source_id=source_id).result()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers."""
+        return [s.process.pid for s in list(self._slots) if s is not None and s.process.pid]
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Finish the documents in hand (up to ``timeout_s``), refuse the rest, stop every worker."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._close_deadline = time.monotonic() + timeout_s
+            self._closing = True
+            thread = self._thread
+        if thread is None:
+            self._closed.set()
+        else:
+            os.write(self._wake_w, b"x")
+            thread.join(timeout_s + 5.0)
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the supervisor thread -------------------------------------------------------------
+    def _supervise(self) -> None:
+        try:
+            while not self._step():
+                pass
+        except Exception as exc:  # never leave a caller waiting forever
+            log.error("extraction pool failed: %s", exc, exc_info=True)
+        finally:
+            with self._lock:
+                self._closing = True
+                queued = list(self._inbox)
+                self._inbox.clear()
+            for task in queued:
+                _resolve(task.future, error=PoolClosedError("the extraction pool is shut down"))
+            for index, slot in enumerate(self._slots):
+                if slot is not None:
+                    if slot.task is not None:
+                        _resolve(slot.task.future,
+                                 error=PoolClosedError("the extraction pool is shut down"))
+                    self._stop(index, kill=True)
+            self._closed.set()
+
+    def _step(self) -> bool:
+        """One round: hand out work, wait for a reply, a death, a deadline or a wake-up.
+        True when the pool is closed and done."""
+        now = time.monotonic()
+        closing = self._closing
+        if closing:
+            with self._lock:
+                queued = list(self._inbox)
+                self._inbox.clear()
+            for task in queued:
+                _resolve(task.future, error=PoolClosedError("the extraction pool is shut down"))
+            busy = [s for s in self._slots if s is not None and s.task is not None]
+            if not busy or now >= self._close_deadline:
+                return True
+        else:
+            self._dispatch()
+        for index, slot in enumerate(self._slots):
+            if slot is not None and slot.task is not None and now >= slot.deadline:
+                self._timed_out(index, slot)
+        deadlines = [s.deadline for s in self._slots if s is not None and s.task is not None]
+        if closing:
+            deadlines.append(self._close_deadline)
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        waitables: list[Any] = [self._wake_r]
+        for slot in self._slots:
+            if slot is not None:
+                waitables += [slot.conn, slot.process.sentinel]
+        ready = wait(waitables, timeout)
+        if self._wake_r in ready:
+            os.read(self._wake_r, 4096)
+        for index, slot in enumerate(self._slots):
+            if slot is None:
+                continue
+            if slot.conn in ready:
+                self._receive(index, slot)
+            elif slot.process.sentinel in ready:
+                self._died(index, slot)
+        return False
+
+    def _dispatch(self) -> None:
+        for index in range(len(self._slots)):
+            slot = self._slots[index]
+            if slot is not None and slot.task is not None:
+                continue
+            with self._lock:
+                if not self._inbox:
+                    return
+                task = self._inbox.popleft()
+            if task.attempts == 0 and not task.future.set_running_or_notify_cancel():
+                continue  # the caller gave up before it started
+            if slot is None:
+                try:
+                    slot = self._slots[index] = self._start()
+                except Exception as exc:  # fork refused, out of descriptors: this check fails
+                    log.error("%s: extraction worker could not start: %s", task.source_id, exc)
+                    _resolve(task.future, error=ExtractError(
+                        f"extraction worker could not start: {exc}"))
+                    continue
+            try:
+                slot.conn.send((task.kind, task.page, task.ignore))
+            except (OSError, ValueError):
+                self._slots[index] = None
+                self._retry_or_fail(task, "extraction worker could not be reached")
+                continue
+            slot.task, slot.deadline = task, time.monotonic() + self.limits.timeout_s
+
+    def _start(self) -> _Slot:
+        ours, theirs = self._ctx.Pipe(duplex=True)
+        backstop = int(self.limits.timeout_s) + 10
+        process = self._ctx.Process(target=_serve, args=(theirs, self.limits.memory_mb * 2**20,
+                                                         backstop), daemon=True)
+        process.start()
+        theirs.close()
+        self.stats.workers_started += 1
+        return _Slot(process=process, conn=ours)
+
+    def _receive(self, index: int, slot: _Slot) -> None:
+        try:
+            (status, document), peak_kb = slot.conn.recv()
+        except (EOFError, OSError):
+            self._died(index, slot)
+            return
+        task, slot.task = slot.task, None
+        slot.done += 1
+        self.stats.peak_worker_rss_mb = max(self.stats.peak_worker_rss_mb, peak_kb / 1024)
+        if task is not None:
+            self.stats.documents += 1
+            if status == "memory":
+                self.stats.over_memory += 1
+                reason = f"extraction exceeded {self.limits.memory_mb} MB"
+                log.warning("%s: %s (%s)", task.source_id, reason, task.page.url)
+                document = Document(kind=task.kind, suspect_reason=reason)
+            _resolve(task.future, document)
+        if status == "memory" or slot.done >= self.limits.max_tasks:
+            self._stop(index, kill=False)
+
+    def _timed_out(self, index: int, slot: _Slot) -> None:
+        task = slot.task
+        self._stop(index, kill=True)
+        if task is None:
+            return
+        self.stats.timeouts += 1
+        self.stats.documents += 1
+        reason = f"extraction exceeded {self.limits.timeout_s:g} s"
+        log.warning("%s: %s (%s)", task.source_id, reason, task.page.url)
+        _resolve(task.future, Document(kind=task.kind, suspect_reason=reason))
+
+    def _died(self, index: int, slot: _Slot) -> None:
+        task = slot.task
+        slot.process.join(1.0)
+        code = slot.process.exitcode
+        self._stop(index, kill=True)
+        if task is None:
+            return
+        self.stats.deaths += 1
+        how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 \
+            else f"exit status {code}"
+        self._retry_or_fail(task, f"extraction worker died ({how})")
+
+    def _retry_or_fail(self, task: _Task, why: str) -> None:
+        task.attempts += 1
+        if task.attempts < 2 and not self._closing:
+            self.stats.retries += 1
+            log.warning("%s: %s; extracting it once more (%s)", task.source_id, why, task.page.url)
+            with self._lock:
+                self._inbox.appendleft(task)
+            return
+        self.stats.documents += 1
+        log.warning("%s: %s, twice; suspect (%s)", task.source_id, why, task.page.url)
+        _resolve(task.future, Document(kind=task.kind, suspect_reason=f"{why}, twice"))
+
+    def _stop(self, index: int, *, kill: bool) -> None:
+        slot, self._slots[index] = self._slots[index], None
+        if slot is None:
+            return
+        if kill:
+            slot.process.kill()
+        else:
+            try:
+                slot.conn.send(None)
+            except (OSError, ValueError):
+                slot.process.kill()
+        slot.process.join(2.0)
+        if slot.process.is_alive():
+            slot.process.kill()
+            slot.process.join(2.0)
+        slot.conn.close()
+        try:
+            slot.process.close()
+        except ValueError:
+            log.warning("extraction worker %s would not stop", slot.process.pid)
