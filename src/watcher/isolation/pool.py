@@ -1,100 +1,36 @@
-"""The extraction pool: every fetched page is extracted in a worker process, within limits.
+"""ExtractionPool: worker processes, one document each at a time, killed at the deadline.
 
-Extraction is pure but not bounded: a hostile page (a PDF whose content stream inflates
-to megabytes, a table of a million cells) can take minutes and gigabytes, and on the
-event loop it would hold up every other check of the pass. Here each document goes to
-watcher.extract.extract() — the one dispatch of every kind — in one of N worker
-processes (forkserver, else spawn), one document per worker at a time:
-
-- a document still being extracted after ``timeout_s`` has its worker killed, and is a
-  suspect Document "extraction exceeded 20 s";
-- each worker runs under RLIMIT_AS = ``memory_mb``; a MemoryError is a suspect Document
-  "extraction exceeded 512 MB" and the worker is replaced;
-- a worker that dies mid-document (kill -9, a crash in C code) is replaced and the
-  document retried once on the new one; a second death makes it suspect;
-- a worker is replaced after ``max_tasks`` documents (memory fragmentation stays bounded).
-
-Callers get a Document, never an exception, except PoolClosedError after close().
-Workers ignore SIGINT and SIGTERM: the owner (a `watcher run` draining its checks on
-SIGTERM) finishes its checks, then closes the pool.
+A supervisor thread hands documents to idle workers over pipes and waits on replies,
+worker deaths and the nearest deadline at once (multiprocessing.connection.wait);
+callers hold concurrent futures (asyncio callers await them wrapped).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import multiprocessing
 import os
-import re
-import resource
 import signal
 import threading
 import time
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import Any
 
 from watcher.errors import ExtractError
-from watcher.extract import Document, Page, extract
+from watcher.extract import Document, Page
+from watcher.isolation.limits import CLOSED, Ignore, PoolClosedError, PoolLimits, PoolStats
+from watcher.isolation.worker import serve
 
 log = logging.getLogger(__name__)
 
-Ignore = tuple[re.Pattern[str], ...]
 # The modules a forkserver imports once, so that a new worker starts in milliseconds.
-PRELOAD = ["watcher.isolation", "watcher.extract", "watcher.extract.table", "watcher.extract.links",
-           "watcher.extract.text", "watcher.extract.pdf"]
-
-
-class PoolClosedError(ExtractError):
-    """The extraction pool was shut down before the document was extracted."""
-
-
-class Extraction(Protocol):
-    """Where a check has its page extracted: the pool, or in-process for trusted fixtures."""
-
-    async def extract(self, kind: str, page: Page, ignore: Ignore = (), *,
-                      source_id: str = "") -> Document: ...
-
-    def extract_sync(self, kind: str, page: Page, ignore: Ignore = (), *,
-                     source_id: str = "") -> Document: ...
-
-
-class InlineExtraction:
-    """Extraction in this process, without limits (tests, the demo's own fixtures)."""
-
-    async def extract(self, kind: str, page: Page, ignore: Ignore = (), *,
-                      source_id: str = "") -> Document:
-        return extract(kind, page, ignore)
-
-    def extract_sync(self, kind: str, page: Page, ignore: Ignore = (), *,
-                     source_id: str = "") -> Document:
-        return extract(kind, page, ignore)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PoolLimits:
-    """Size and limits of the pool (from settings)."""
-
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    timeout_s: float = 20.0
-    memory_mb: int = 512
-    max_tasks: int = 100
-
-
-@dataclass(slots=True, kw_only=True)
-class PoolStats:
-    """What the pool did, for the benchmark and the logs."""
-
-    documents: int = 0
-    timeouts: int = 0
-    over_memory: int = 0
-    deaths: int = 0
-    retries: int = 0
-    workers_started: int = 0
-    peak_worker_rss_mb: float = 0.0
-
+PRELOAD = ["watcher.isolation.worker", "watcher.extract", "watcher.extract.table",
+           "watcher.extract.links", "watcher.extract.text", "watcher.extract.pdf"]
 
 @dataclass(slots=True, kw_only=True)
 class _Task:
@@ -113,48 +49,6 @@ class _Slot:
     task: _Task | None = None
     deadline: float = 0.0
     done: int = 0
-
-
-def _serve(conn: Connection, memory_bytes: int, backstop_s: int) -> None:
-    """A worker: extract each document it is sent until it is told to stop or its parent goes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return  # the pool (or its process) is gone
-        if message is None:
-            return
-        kind, page, ignore = message
-        # A worker whose parent died cannot be killed at the deadline: SIGALRM ends it.
-        signal.alarm(backstop_s)
-        try:
-            reply: tuple[str, Document | None] = ("ok", extract(kind, page, ignore))
-        except MemoryError:
-            reply = ("memory", None)
-        signal.alarm(0)
-        try:
-            conn.send((reply, _peak_rss_kb()))
-        except MemoryError:
-            reply = ("memory", None)
-            conn.send((reply, _peak_rss_kb()))
-        if reply[0] == "memory":
-            return  # a worker that ran out of memory is replaced, not trusted again
-
-
-def _peak_rss_kb() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _resolve(future: Future[Document], document: Document | None = None,
@@ -201,7 +95,7 @@ class ExtractionPool:
         future: Future[Document] = Future()
         with self._lock:
             if self._closing:
-                raise PoolClosedError("the extraction pool is shut down")
+                raise PoolClosedError(CLOSED)
             self._inbox.append(_Task(kind=kind, page=page, ignore=ignore, source_id=source_id,
                                      future=future))
             if self._thread is None:
@@ -239,17 +133,14 @@ class ExtractionPool:
             os.write(self._wake_w, b"x")
             thread.join(timeout_s + 5.0)
         for fd in (self._wake_r, self._wake_w):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def __enter__(self) -> ExtractionPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
     # -- the supervisor thread -------------------------------------------------------------
     def _supervise(self) -> None:
         try:
@@ -258,19 +149,21 @@ class ExtractionPool:
         except Exception as exc:  # never leave a caller waiting forever
             log.error("extraction pool failed: %s", exc, exc_info=True)
         finally:
-            with self._lock:
-                self._closing = True
-                queued = list(self._inbox)
-                self._inbox.clear()
-            for task in queued:
-                _resolve(task.future, error=PoolClosedError("the extraction pool is shut down"))
+            self._closing = True
+            self._refuse_queued()
             for index, slot in enumerate(self._slots):
                 if slot is not None:
                     if slot.task is not None:
-                        _resolve(slot.task.future,
-                                 error=PoolClosedError("the extraction pool is shut down"))
+                        _resolve(slot.task.future, error=PoolClosedError(CLOSED))
                     self._stop(index, kill=True)
             self._closed.set()
+
+    def _refuse_queued(self) -> None:
+        with self._lock:
+            queued = list(self._inbox)
+            self._inbox.clear()
+        for task in queued:
+            _resolve(task.future, error=PoolClosedError(CLOSED))
 
     def _step(self) -> bool:
         """One round: hand out work, wait for a reply, a death, a deadline or a wake-up.
@@ -278,11 +171,7 @@ class ExtractionPool:
         now = time.monotonic()
         closing = self._closing
         if closing:
-            with self._lock:
-                queued = list(self._inbox)
-                self._inbox.clear()
-            for task in queued:
-                _resolve(task.future, error=PoolClosedError("the extraction pool is shut down"))
+            self._refuse_queued()
             busy = [s for s in self._slots if s is not None and s.task is not None]
             if not busy or now >= self._close_deadline:
                 return True
@@ -341,7 +230,7 @@ class ExtractionPool:
     def _start(self) -> _Slot:
         ours, theirs = self._ctx.Pipe(duplex=True)
         backstop = int(self.limits.timeout_s) + 10
-        process = self._ctx.Process(target=_serve, args=(theirs, self.limits.memory_mb * 2**20,
+        process = self._ctx.Process(target=serve, args=(theirs, self.limits.memory_mb * 2**20,
                                                          backstop), daemon=True)
         process.start()
         theirs.close()
