@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from reliability import html_bombs, pdf_bombs
 from watcher.extract import Page, extract
 from watcher.isolation import ExtractionPool, PoolClosedError, PoolLimits
-
-from reliability import html_bombs, pdf_bombs
 
 DEMO = Path(__file__).resolve().parent.parent / "src" / "watcher" / "demo_data" / "pages"
 KINDS = {
