@@ -238,6 +238,7 @@ class Worker:
         log.info("worker %s started: %d source(s), database %s", self.worker_id,
                  len(self.config.sources), self.engine.dialect.name)
         self.pool = ExtractionPool(pool_limits(self.settings))
+        self.pool.warm()  # the first changed page need not wait for the workers to start
         async with make_fetcher(self.config, self.settings) as fetcher:
             self.fetcher = fetcher
             scheduler.start()

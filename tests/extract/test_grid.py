@@ -7,10 +7,9 @@ import time
 
 from lxml import html
 
+from reliability import html_bombs
 from watcher.extract import Page, extract
 from watcher.extract.grid import MAX_COLUMNS, MAX_ROWSPAN, build_grid
-
-from reliability import html_bombs
 
 
 def grid_of(markup: str):  # type: ignore[no-untyped-def]

@@ -14,8 +14,10 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -49,6 +51,22 @@ class _Slot:
     task: _Task | None = None
     deadline: float = 0.0
     done: int = 0
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """A worker needs nothing of __main__ (its target is watcher.isolation.worker.serve), but
+    multiprocessing re-imports it in every child: `watcher`'s is the whole CLI (typer, rich,
+    0.3 s a worker). Without __spec__ and __file__ it is left alone."""
+    main = sys.modules["__main__"]
+    saved: dict[str, Any] = {name: main.__dict__[name] for name in ("__spec__", "__file__") if name in main.__dict__}
+    main.__dict__["__spec__"] = None
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def _resolve(future: Future[Document], document: Document | None = None,
@@ -85,6 +103,7 @@ class ExtractionPool:
         self._slots: list[_Slot | None] = [None] * self.limits.workers
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._keep_warm = False
         self._close_deadline = 0.0
         self._closed = threading.Event()
 
@@ -93,17 +112,25 @@ class ExtractionPool:
                source_id: str = "") -> Future[Document]:
         """Queue a document; the future's result is its Document (suspect past a limit)."""
         future: Future[Document] = Future()
+        self._wake(_Task(kind=kind, page=page, ignore=ignore, source_id=source_id, future=future))
+        return future
+
+    def warm(self) -> None:
+        """Start every worker now, in the background, and keep them started (`watcher run`)."""
+        self._keep_warm = True
+        self._wake(None)
+
+    def _wake(self, task: _Task | None) -> None:
         with self._lock:
             if self._closing:
                 raise PoolClosedError(CLOSED)
-            self._inbox.append(_Task(kind=kind, page=page, ignore=ignore, source_id=source_id,
-                                     future=future))
+            if task is not None:
+                self._inbox.append(task)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._supervise, daemon=True,
                                                 name="extraction-pool")
                 self._thread.start()
         os.write(self._wake_w, b"x")
-        return future
 
     async def extract(self, kind: str, page: Page, ignore: Ignore = (), *,
                       source_id: str = "") -> Document:
@@ -206,9 +233,12 @@ class ExtractionPool:
             if slot is not None and slot.task is not None:
                 continue
             with self._lock:
-                if not self._inbox:
-                    return
-                task = self._inbox.popleft()
+                task = self._inbox.popleft() if self._inbox else None
+            if task is None:
+                if slot is None and self._keep_warm:
+                    with contextlib.suppress(Exception):  # tried again when a document comes
+                        self._slots[index] = self._start()
+                continue
             if task.attempts == 0 and not task.future.set_running_or_notify_cancel():
                 continue  # the caller gave up before it started
             if slot is None:
@@ -232,7 +262,8 @@ class ExtractionPool:
         backstop = int(self.limits.timeout_s) + 10
         process = self._ctx.Process(target=serve, args=(theirs, self.limits.memory_mb * 2**20,
                                                          backstop), daemon=True)
-        process.start()
+        with _main_module_hidden():
+            process.start()
         theirs.close()
         self.stats.workers_started += 1
         return _Slot(process=process, conn=ours)
