@@ -160,11 +160,16 @@ def run_workers(count: int, *, base_url: str, config: Path, sources: int, tick: 
                              name="baseline (every page new)", workers=count)
             print(f"  {count} worker(s), baseline: {baseline.checked} in "
                   f"{baseline.last_s - baseline.first_s:.1f} s", file=sys.stderr)
-            # Every source due again: each check is now a 304.
+            # Every source checked so far due again (each check now a 304); a source the
+            # baseline did not reach in time is left out of this phase.
             before = snapshots(engine)
             with engine.begin() as conn:
-                conn.exec_driver_sql("UPDATE sources SET next_due_at = now()")
-            unchanged = watch(engine, start_count=before, target=sources, limit_s=limit_s,
+                conn.exec_driver_sql(
+                    "UPDATE sources SET next_due_at = CASE WHEN last_check_at IS NULL THEN "
+                    "now() + interval '1 day' ELSE now() END")
+                checked = int(conn.exec_driver_sql(
+                    "SELECT count(*) FROM sources WHERE last_check_at IS NOT NULL").scalar() or 0)
+            unchanged = watch(engine, start_count=before, target=checked, limit_s=limit_s,
                               name="unchanged (304)", workers=count)
             print(f"  {count} worker(s), unchanged: {unchanged.checked} in "
                   f"{unchanged.last_s - unchanged.first_s:.1f} s", file=sys.stderr)
@@ -223,6 +228,8 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
     load_before = os.getloadavg()[0]
+    # SIGTERM (a time-boxed run) still stops the workers and drops the schemas.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     server = Server(args.pages, 2025)
     phases: list[Phase] = []
     probes: list[tuple[int, int, float, float]] = []
