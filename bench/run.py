@@ -91,6 +91,21 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def forkserver_rss_mb() -> float:
+    """Peak RSS of this process's multiprocessing forkserver (the extraction workers' parent)."""
+    for task in Path("/proc/self/task").glob("*/children"):
+        for pid in task.read_text().split():
+            try:
+                if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    continue
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+            except OSError:
+                continue
+    return 0.0
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -470,11 +485,13 @@ def main() -> None:
                 print(f"  {name}: {steps[-1].wall_s:.2f} s", file=sys.stderr)
             engine.dispose()
             if pool is not None:
+                server_rss = forkserver_rss_mb()
                 pool.close()
                 pool_figures = (f"extraction pool: {pool.limits.workers} workers (started in "
                                 f"{startup:.2f} s before the cycles), "
                                 f"{pool.stats.workers_started} started, {pool.stats.documents} "
-                                f"documents, peak worker RSS {pool.stats.peak_worker_rss_mb:.0f} MB")
+                                f"documents, peak worker RSS {pool.stats.peak_worker_rss_mb:.0f} MB, "
+                                f"forkserver {server_rss:.0f} MB")
             else:
                 pool_figures = "extraction inline (on the event loop)"
         steps.extend(parse_probes(server))

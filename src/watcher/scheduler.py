@@ -91,6 +91,7 @@ class Worker:
         self.stopping = asyncio.Event()
         self.fetcher: Fetcher | None = None
         self.pool: ExtractionPool | None = None
+        self.foreign: set[str] = set()  # enabled in the store, unknown to this configuration
 
     # -- start-up ---------------------------------------------------------------------------
     def refuse_second_sqlite_worker(self) -> None:
@@ -120,6 +121,7 @@ class Worker:
             log.error("reload refused, keeping the previous configuration: %s", exc)
             return
         self.config = config
+        self.foreign.clear()
         self.sync()
         log.info("reloaded %s: %d source(s)", self.config_path, len(config.sources))
 
@@ -128,15 +130,25 @@ class Worker:
         """Claim due sources and start their checks; returns the claimed ids."""
         if self.stopping.is_set():
             return []
-        enabled = [s.id for s in self.config.sources if s.enabled and s.id not in self.in_flight]
+        enabled = {s.id for s in self.config.sources if s.enabled}
         room = self.options.max_claim - len(self.in_flight)
-        if room <= 0 or not enabled:
+        if room <= 0 or not enabled - self.in_flight.keys():
             return []
         try:
             with Session(self.engine) as session, session.begin():
+                # Claimed among the store's enabled sources (sync_sources keeps them to the
+                # configuration), not by a list of every id: that list cost more than a check.
                 claimed = claim_due_sources(session=session, worker_id=self.worker_id,
                                             now=self.clock(), lease_s=self.options.lease_s,
-                                            limit=room, source_ids=enabled)
+                                            limit=room, source_ids=None,
+                                            exclude=[*self.in_flight, *self.foreign])
+                # A source another worker's newer sources.toml added is not ours to check:
+                # given back, and left out of this worker's claims until its next reload.
+                unknown = [sid for sid in claimed if sid not in enabled]
+                if unknown:
+                    release_claims(session=session, worker_id=self.worker_id, source_ids=unknown)
+                    self.foreign.update(unknown)
+                    claimed = [sid for sid in claimed if sid in enabled]
         except SQLAlchemyError as exc:
             # The database is away (restarting, unreachable): nothing was claimed, so
             # nothing is lost; the next tick tries again.
