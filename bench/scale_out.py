@@ -87,8 +87,13 @@ def prepare(url: str, config_path: Path) -> sa.Engine:
 
 
 def snapshots(engine: sa.Engine) -> int:
+    """Checks recorded so far; a failed one (the page server gone) stops the bench."""
     with engine.connect() as conn:
-        return int(conn.exec_driver_sql("SELECT count(*) FROM snapshots").scalar() or 0)
+        rows = dict(conn.exec_driver_sql("SELECT status, count(*) FROM snapshots GROUP BY status").all())
+    bad = {k: v for k, v in rows.items() if k not in ("ok", "not_modified", "unchanged")}
+    if bad:
+        raise SystemExit(f"checks went wrong: {bad}")
+    return int(sum(rows.values()))
 
 
 @dataclass(slots=True)

@@ -100,6 +100,7 @@ class ExtractionPool:
         self._inbox: collections.deque[_Task] = collections.deque()
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)  # a full pipe already means "wake up"
         self._slots: list[_Slot | None] = [None] * self.limits.workers
         self._thread: threading.Thread | None = None
         self._closing = False
@@ -130,7 +131,8 @@ class ExtractionPool:
                 self._thread = threading.Thread(target=self._supervise, daemon=True,
                                                 name="extraction-pool")
                 self._thread.start()
-        os.write(self._wake_w, b"x")
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_w, b"x")
 
     async def extract(self, kind: str, page: Page, ignore: Ignore = (), *,
                       source_id: str = "") -> Document:
@@ -157,7 +159,8 @@ class ExtractionPool:
         if thread is None:
             self._closed.set()
         else:
-            os.write(self._wake_w, b"x")
+            with contextlib.suppress(BlockingIOError):
+                os.write(self._wake_w, b"x")
             thread.join(timeout_s + 5.0)
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
@@ -168,6 +171,7 @@ class ExtractionPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
     # -- the supervisor thread -------------------------------------------------------------
     def _supervise(self) -> None:
         try:
