@@ -184,7 +184,7 @@ def run_workers(count: int, *, base_url: str, config: Path, sources: int, tick: 
     return [baseline, unchanged]
 
 
-def claimer(url: str, ids: list[str], batch: int) -> tuple[int, float, int]:
+def claimer(url: str, ids: list[str] | None, batch: int) -> tuple[int, float, int]:
     """Claim due sources ``batch`` at a time until none is left: (claimed, seconds, transactions)."""
     engine = make_engine(url)
     worker = f"probe-{os.getpid()}"
@@ -204,8 +204,10 @@ def claimer(url: str, ids: list[str], batch: int) -> tuple[int, float, int]:
 
 
 def claim_probe(processes: int, *, base_url: str, config: Path, batch: int = 50,
-                ) -> tuple[int, float, float]:
-    """(sources claimed, wall seconds, claim seconds per source) with ``processes`` claimers."""
+                with_ids: bool = False) -> tuple[int, float, float]:
+    """(sources claimed, wall seconds, claim seconds per source) with ``processes`` claimers,
+    claiming as `watcher run` does (among the store's enabled sources) or, ``with_ids``, as it
+    did before issue 13 (by the list of every source id)."""
     with fresh_schema(base_url) as url:
         engine = prepare(url, config)
         with engine.connect() as conn:
@@ -214,7 +216,7 @@ def claim_probe(processes: int, *, base_url: str, config: Path, batch: int = 50,
         context = multiprocessing.get_context("spawn")
         started = time.perf_counter()
         with context.Pool(processes) as pool:
-            results = pool.starmap(claimer, [(url, ids, batch)] * processes)
+            results = pool.starmap(claimer, [(url, ids if with_ids else None, batch)] * processes)
         wall = time.perf_counter() - started
     claimed = sum(r[0] for r in results)
     spent = sum(r[1] for r in results)
@@ -230,6 +232,7 @@ def main() -> None:
                         help="`watcher run --tick`: seconds between claims (default 1)")
     parser.add_argument("--time-limit", type=float, default=180.0, help="per phase, seconds")
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--claims-only", action="store_true", help="only the claim probe")
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
     load_before = os.getloadavg()[0]
@@ -237,20 +240,21 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     server = Server(args.pages, 2025)
     phases: list[Phase] = []
-    probes: list[tuple[int, int, float, float]] = []
+    probes: list[tuple[int, bool, int, float, float]] = []
     try:
         server.mode(version=1, validators=True)
         with tempfile.TemporaryDirectory(prefix="watcher-scale-") as tmp:
             config = Path(tmp) / "sources.toml"
             config.write_text(sources_toml(server.urls, args.sources), encoding="utf-8")
-            for count in counts:
+            for count in [] if args.claims_only else counts:
                 phases += run_workers(count, base_url=args.database_url, config=config,
                                       sources=args.sources, tick=args.tick,
                                       limit_s=args.time_limit, log_dir=Path(tmp))
-            for processes in counts:
-                claimed, wall, per = claim_probe(processes, base_url=args.database_url,
-                                                 config=config)
-                probes.append((processes, claimed, wall, per))
+            for with_ids in (False, True):
+                for processes in counts:
+                    claimed, wall, per = claim_probe(processes, base_url=args.database_url,
+                                                     config=config, with_ids=with_ids)
+                    probes.append((processes, with_ids, claimed, wall, per))
             errors = [line for log in Path(tmp).glob("worker-*.log")
                       for line in log.read_text(errors="replace").splitlines()
                       if '"level": "error"' in line or "Traceback" in line]
@@ -266,10 +270,11 @@ def main() -> None:
         note = " (time limit)" if p.timed_out else ""
         print(f"| {p.workers} | {p.name} | {p.checked}{note} | {p.last_s - p.first_s:.1f} | "
               f"{p.per_second:.1f} | {p.per_second / p.workers:.1f} |")
-    print("\n| claimers | claimed | wall s | claim ms per source |")
-    print("|---:|---:|---:|---:|")
-    for processes, claimed, wall, per in probes:
-        print(f"| {processes} | {claimed} | {wall:.2f} | {per * 1000:.2f} |")
+    print("\n| claim | claimers | claimed | wall s | claim ms per source |")
+    print("|---|---:|---:|---:|---:|")
+    for processes, with_ids, claimed, wall, per in probes:
+        how = "by every id (before)" if with_ids else "among enabled sources"
+        print(f"| {how} | {processes} | {claimed} | {wall:.2f} | {per * 1000:.2f} |")
     if errors:
         print(f"\n{len(errors)} error line(s) in the workers' logs, e.g. {errors[0][:300]}")
     rates = [p.per_second for p in phases if p.name.startswith("baseline") and p.workers == 1]
