@@ -188,3 +188,30 @@ def test_health_reports_a_stale_worker(tmp_path: Path, page_server: PageServer) 
     stale = watcher("health", "--max-age", "0")
     assert stale.returncode == 1
     assert "unhealthy: last check" in stale.stdout
+
+
+def test_a_worker_claims_among_the_stored_sources_and_gives_back_one_it_does_not_know(
+    tmp_path: Path, engine: Engine, page_server: PageServer,
+) -> None:
+    worker = make_worker(tmp_path, engine, page_server, "every 1h")
+    # Another worker's newer sources.toml added meti-x; this worker has not reloaded yet.
+    newer = tmp_path / "newer.toml"
+    newer.write_text(source_block("meti-a", page_server.url("/a.html"), "every 1h")
+                     + source_block("meti-x", page_server.url("/x.html"), "every 1h"), encoding="utf-8")
+    other = Worker(config_path=newer, config=load_config(newer), settings=worker.settings,
+                   engine=engine, worker_id="other")
+    other.sync()
+
+    async def claim_twice() -> tuple[list[str], list[str]]:
+        first = await worker.check_due()
+        await asyncio.gather(*worker.in_flight.values(), return_exceptions=True)
+        return first, await worker.check_due()
+
+    worker.fetcher = None  # claimed checks end at once: only the claims are looked at here
+    first, second = asyncio.run(claim_twice())
+    assert first == ["meti-a"]
+    assert second == []  # meti-a is leased to this worker's check; meti-x is not this worker's
+    with Session(engine) as session:
+        x = session.get(SourceRow, "meti-x")
+    assert x is not None
+    assert x.claimed_by is None  # given back at once, for the worker that knows it

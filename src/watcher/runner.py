@@ -1,8 +1,11 @@
-"""Wiring for one pass: settings → fetcher, engine and pipeline options (used by CLI and scheduler)."""
+"""Wiring for one pass: settings → fetcher, extraction pool and pipeline options (CLI, scheduler)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator, Sequence
 
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -10,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from watcher.fetch import Fetcher, FetchPolicy
+from watcher.isolation import Extraction, ExtractionPool, PoolLimits
 from watcher.pipeline import CheckOutcome, PipelineOptions, run_pass
 from watcher.settings import Settings
 from watcher.sources import Config
@@ -36,12 +40,32 @@ def make_fetcher(config: Config, settings: Settings) -> Fetcher:
     return Fetcher(fetch_policy(config, settings), transport=http_transport(settings))
 
 
-def pipeline_options(config: Config, settings: Settings) -> PipelineOptions:
-    return PipelineOptions(alert_channels=alert_channels(settings),
-                           unhealthy_after=settings.unhealthy_after,
-                           accept_suspect_after=settings.accept_suspect_after,
-                           compression_level=settings.blob_compression_level,
-                           timezone=config.timezone)
+def pool_limits(settings: Settings) -> PoolLimits:
+    """The extraction pool's size and limits (default size: the cores this process may use)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return PoolLimits(workers=settings.extract_workers or cores or 1,
+                      timeout_s=settings.extract_timeout_s, memory_mb=settings.extract_memory_mb,
+                      max_tasks=settings.extract_max_tasks)
+
+
+@contextlib.contextmanager
+def extraction_pool(settings: Settings) -> Iterator[ExtractionPool]:
+    """An ExtractionPool for the settings, shut down on the way out (no process until used)."""
+    pool = ExtractionPool(pool_limits(settings))
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def pipeline_options(config: Config, settings: Settings,
+                     extraction: Extraction | None = None) -> PipelineOptions:
+    options = PipelineOptions(alert_channels=alert_channels(settings),
+                              unhealthy_after=settings.unhealthy_after,
+                              accept_suspect_after=settings.accept_suspect_after,
+                              compression_level=settings.blob_compression_level,
+                              timezone=config.timezone)
+    return options if extraction is None else dataclasses.replace(options, extraction=extraction)
 
 
 def alert_channels(settings: Settings) -> tuple[str, ...]:
@@ -54,11 +78,20 @@ def alert_channels(settings: Settings) -> tuple[str, ...]:
 async def run_check_pass(
     config: Config, *, settings: Settings, engine: Engine, source_ids: Sequence[str] = (),
     show_progress: bool = False, transport: httpx.AsyncBaseTransport | None = None,
+    extraction: Extraction | None = None,
 ) -> list[CheckOutcome]:
-    """Sync sources.toml into the store, then check the chosen sources once."""
+    """Sync sources.toml into the store, then check the chosen sources once.
+
+    Pages are extracted by ``extraction`` (a long-lived pool), else by a pool of this pass.
+    """
+    if extraction is None:
+        with extraction_pool(settings) as pool:
+            return await run_check_pass(config, settings=settings, engine=engine,
+                                        source_ids=source_ids, show_progress=show_progress,
+                                        transport=transport, extraction=pool)
     with Session(engine) as session, session.begin():
         sync_sources(session=session, config=config, now=utcnow())
-    options = pipeline_options(config, settings)
+    options = pipeline_options(config, settings, extraction)
     transport = transport or http_transport(settings)
     async with Fetcher(fetch_policy(config, settings), transport=transport) as fetcher:
         if not show_progress:

@@ -5,6 +5,8 @@ re-fetches everything nor forgets a source that fell due while the worker was
 down: a missed run is done once, then the schedule continues from now.
 Several workers may share one PostgreSQL database: each claims due sources with
 SELECT … FOR UPDATE SKIP LOCKED and a lease (see watcher.store.schedule).
+Pages are extracted in the worker's ExtractionPool (watcher.isolation); on SIGTERM the
+in-flight checks are drained first, then the pool is shut down.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from sqlmodel import Session
 
 from watcher.errors import ConfigError, WatcherError
 from watcher.fetch import Fetcher
+from watcher.isolation import ExtractionPool
 from watcher.pipeline import CheckOutcome, check_source, failure_text, utc_now
-from watcher.runner import make_fetcher, pipeline_options
+from watcher.runner import make_fetcher, pipeline_options, pool_limits
 from watcher.settings import Settings
 from watcher.sources import Config, load_config
 from watcher.store import sync_sources
@@ -87,6 +90,8 @@ class Worker:
         self.in_flight: dict[str, asyncio.Task[CheckOutcome | None]] = {}
         self.stopping = asyncio.Event()
         self.fetcher: Fetcher | None = None
+        self.pool: ExtractionPool | None = None
+        self.foreign: set[str] = set()  # enabled in the store, unknown to this configuration
 
     # -- start-up ---------------------------------------------------------------------------
     def refuse_second_sqlite_worker(self) -> None:
@@ -116,6 +121,7 @@ class Worker:
             log.error("reload refused, keeping the previous configuration: %s", exc)
             return
         self.config = config
+        self.foreign.clear()
         self.sync()
         log.info("reloaded %s: %d source(s)", self.config_path, len(config.sources))
 
@@ -124,15 +130,25 @@ class Worker:
         """Claim due sources and start their checks; returns the claimed ids."""
         if self.stopping.is_set():
             return []
-        enabled = [s.id for s in self.config.sources if s.enabled and s.id not in self.in_flight]
+        enabled = {s.id for s in self.config.sources if s.enabled}
         room = self.options.max_claim - len(self.in_flight)
-        if room <= 0 or not enabled:
+        if room <= 0 or not enabled - self.in_flight.keys():
             return []
         try:
             with Session(self.engine) as session, session.begin():
+                # Claimed among the store's enabled sources (sync_sources keeps them to the
+                # configuration), not by a list of every id: that list cost more than a check.
                 claimed = claim_due_sources(session=session, worker_id=self.worker_id,
                                             now=self.clock(), lease_s=self.options.lease_s,
-                                            limit=room, source_ids=enabled)
+                                            limit=room, source_ids=None,
+                                            exclude=[*self.in_flight, *self.foreign])
+                # A source another worker's newer sources.toml added is not ours to check:
+                # given back, and left out of this worker's claims until its next reload.
+                unknown = [sid for sid in claimed if sid not in enabled]
+                if unknown:
+                    release_claims(session=session, worker_id=self.worker_id, source_ids=unknown)
+                    self.foreign.update(unknown)
+                    claimed = [sid for sid in claimed if sid in enabled]
         except SQLAlchemyError as exc:
             # The database is away (restarting, unreachable): nothing was claimed, so
             # nothing is lost; the next tick tries again.
@@ -145,10 +161,11 @@ class Worker:
     async def _check(self, source_id: str) -> CheckOutcome | None:
         source = next((s for s in self.config.sources if s.id == source_id), None)
         try:
-            if source is None or self.fetcher is None:
+            if source is None or self.fetcher is None or self.pool is None:
                 return None
             return await check_source(source, fetcher=self.fetcher, engine=self.engine,
-                                      options=pipeline_options(self.config, self.settings),
+                                      options=pipeline_options(self.config, self.settings,
+                                                               self.pool),
                                       clock=self.clock)
         except asyncio.CancelledError:
             raise
@@ -197,10 +214,14 @@ class Worker:
     async def run_once(self) -> list[str]:
         """Every due job once: due checks (awaited), the digest if due, the outbox, then exit."""
         self.sync()
-        async with make_fetcher(self.config, self.settings) as fetcher:
-            self.fetcher = fetcher
-            claimed = await self.check_due()
-            await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+        self.pool = ExtractionPool(pool_limits(self.settings))
+        try:
+            async with make_fetcher(self.config, self.settings) as fetcher:
+                self.fetcher = fetcher
+                claimed = await self.check_due()
+                await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+        finally:
+            self._close_pool()
         await self.run_digest()  # queues today's digest only when its time has come
         await self.run_dispatch()
         return claimed
@@ -228,6 +249,8 @@ class Worker:
                           max_instances=1, coalesce=True, misfire_grace_time=3600, id="digest")
         log.info("worker %s started: %d source(s), database %s", self.worker_id,
                  len(self.config.sources), self.engine.dialect.name)
+        self.pool = ExtractionPool(pool_limits(self.settings))
+        self.pool.warm()  # the first changed page need not wait for the workers to start
         async with make_fetcher(self.config, self.settings) as fetcher:
             self.fetcher = fetcher
             scheduler.start()
@@ -236,9 +259,20 @@ class Worker:
             finally:
                 scheduler.shutdown(wait=False)
                 await self._drain()
+                self._close_pool()
         with Session(self.engine) as session, session.begin():
             remove_worker(session=session, worker_id=self.worker_id)
         log.info("worker %s stopped", self.worker_id)
+
+    def _close_pool(self) -> None:
+        """After the drain: documents still in a worker belong to abandoned checks."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close(timeout_s=1.0)
+            stats = pool.stats
+            log.info("extraction pool stopped: %d document(s), %d over time, %d over memory, "
+                     "%d worker death(s), peak worker RSS %.0f MB", stats.documents,
+                     stats.timeouts, stats.over_memory, stats.deaths, stats.peak_worker_rss_mb)
 
     def _request_stop(self, sig: signal.Signals) -> None:
         if not self.stopping.is_set():

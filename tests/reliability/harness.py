@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from watcher.fetch import Fetcher, FetchPolicy
 from watcher.pipeline import CheckOutcome, PipelineOptions, run_pass
 from watcher.sources import Config, parse_config
 from watcher.store import sync_sources
+from watcher.store.blobs import decompress
 from watcher.store.models import Blob, ChangeRow, Delivery, Snapshot, SourceRow, utcnow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ def problems(engine: Engine, *, alert_channels: Sequence[str] = ()) -> list[str]
         sources = session.exec(select(SourceRow)).all()
         deliveries = session.exec(select(Delivery)).all()
     for blob in blobs.values():
-        data = zlib.decompress(blob.data)
+        data = decompress(blob.data)
         if hashlib.sha256(data).hexdigest() != blob.hash or len(data) != blob.size:
             found.append(f"blob {blob.hash[:12]} does not hold the body its hash names")
     for snap in snapshots.values():

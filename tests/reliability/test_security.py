@@ -22,7 +22,6 @@ import sqlite3
 import subprocess
 import sys
 import warnings
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import time
@@ -44,6 +43,7 @@ from watcher.pipeline import PipelineOptions, run_pass
 from watcher.settings import Settings
 from watcher.sources import parse_config
 from watcher.store import list_changes, make_engine, sync_sources, upgrade
+from watcher.store.blobs import decompress
 from watcher.store.models import utcnow
 from watcher.web import create_app
 
@@ -438,7 +438,7 @@ def test_secrets_never_reach_logs_errors_the_admin_page_or_the_database(
     with sqlite3.connect(db) as conn:
         packed = [row[0] for row in conn.execute("SELECT data FROM blobs")]
         packed += [row[0] for row in conn.execute("SELECT document FROM snapshots WHERE document IS NOT NULL")]
-    unpacked = "\n".join(zlib.decompress(p).decode("utf-8", "replace") for p in packed)
+    unpacked = "\n".join(decompress(p).decode("utf-8", "replace") for p in packed)
     everything = "\n".join(logs) + dump + unpacked
     (tmp_path / "everything.txt").write_text(everything, encoding="utf-8")  # for a failure's reader
     assert "Slack webhook: HTTP 500" in everything  # the failures did happen and were reported

@@ -5,6 +5,12 @@ totals across ``colspan`` cells; reading cells by position only works once every
 spanned cell is copied into each row and column it covers. Each copy keeps the
 ``origin`` (row, column) of the element it came from, so a reader can tell a
 spanned copy from a cell of its own.
+
+Spans are clamped before the grid is built (rowspan ≤ MAX_ROWSPAN, colspan to the
+MAX_COLUMNS the grid has), and a table whose spans would expand past MAX_SLOTS
+positions is refused with an ExtractError: 140,000 rows of ``rowspan="999999"``
+would otherwise become a 64-column grid per row (9 million positions, minutes and
+gigabytes) from a 10 MB page.
 """
 
 from __future__ import annotations
@@ -14,13 +20,21 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from watcher.errors import ExtractError
 from watcher.extract.html import block_text
 
-__all__ = ["Grid", "GridCell", "build_grid", "table_rows"]
+__all__ = ["MAX_COLUMNS", "MAX_ROWSPAN", "MAX_SLOTS", "Grid", "GridCell", "build_grid", "table_rows"]
 
 # HTML caps colspan at 1000; real subsidy tables have fewer than 20 columns, and a
 # bound keeps hostile markup (colspan=99999) from allocating a huge grid.
 MAX_COLUMNS = 64
+# HTML caps rowspan at 65534; METI groups at most a few dozen plans under one operator,
+# and a year column of a long budget table spans a few hundred rows.
+MAX_ROWSPAN = 1000
+# Grid positions one table's spans may fill: a real 10,000-row table of 20 columns is
+# 200,000 (1.5 s to read at 4 columns); 25,000 rows of rowspan="999999" fill 1.6 million
+# and take 22 s. Past this the table is hostile or broken, not a subsidy list.
+MAX_SLOTS = 500_000
 _SPAN = re.compile(r"\d{1,6}")
 
 
@@ -63,12 +77,19 @@ def table_rows(table: etree._Element) -> tuple[list[etree._Element], int]:
     return head + body + foot, len(head)
 
 
-def _span(el: etree._Element, name: str) -> int:
-    """A rowspan/colspan attribute as a positive int; junk and 0 read as 1."""
+def _span(el: etree._Element, name: str, bound: int) -> int:
+    """A rowspan/colspan attribute as an int in 1..bound; junk and 0 read as 1.
+
+    >>> from lxml import etree
+    >>> _span(etree.fromstring('<td rowspan="999999"/>'), "rowspan", MAX_ROWSPAN)
+    1000
+    >>> _span(etree.fromstring('<td rowspan="0"/>'), "rowspan", MAX_ROWSPAN)
+    1
+    """
     match = _SPAN.search(el.get(name, "") or "")
     if match is None:
         return 1
-    return max(1, int(match.group()))
+    return min(bound, max(1, int(match.group())))
 
 
 def build_grid(table: etree._Element) -> Grid:
@@ -76,6 +97,7 @@ def build_grid(table: etree._Element) -> Grid:
     rows, head_count = table_rows(table)
     n_rows = len(rows)
     slots: list[dict[int, GridCell]] = [{} for _ in range(n_rows)]
+    filled = 0
     for r, tr in enumerate(rows):
         c = 0
         for cell in tr:
@@ -87,8 +109,12 @@ def build_grid(table: etree._Element) -> Grid:
             if c >= MAX_COLUMNS:
                 break
             # A rowspan past the end of the table stops at the last row (as browsers do).
-            rowspan = min(_span(cell, "rowspan"), n_rows - r)
-            colspan = min(_span(cell, "colspan"), MAX_COLUMNS - c)
+            rowspan = min(_span(cell, "rowspan", MAX_ROWSPAN), n_rows - r)
+            colspan = _span(cell, "colspan", MAX_COLUMNS - c)
+            filled += rowspan * colspan
+            if filled > MAX_SLOTS:
+                raise ExtractError(f"a table of {n_rows:,} rows expands past {MAX_SLOTS:,} cells "
+                                   "(rowspan/colspan)")
             value = GridCell(
                 lines=tuple(line for line in block_text(cell).split("\n") if line),
                 header=tag == "th",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from watcher.importer.core import ImportItem, ImportReport
+    from watcher.isolation import ExtractionPool
     from watcher.pipeline import CheckOutcome
     from watcher.settings import Settings
     from watcher.sources import Config
@@ -63,7 +64,7 @@ def import_warc(
 
     from watcher.app_context import open_engine, read_settings
     from watcher.importer.core import import_archives, read_archives
-    from watcher.runner import pipeline_options
+    from watcher.runner import extraction_pool, pipeline_options
     from watcher.store.models import utcnow
 
     if url is not None and source is None:
@@ -74,9 +75,10 @@ def import_warc(
     archives = read_archives(files, config=config, source_id=source, url=url)
     engine = open_engine(settings)
     out = Console(stderr=True)
-    report = import_archives(archives, config=config, engine=engine,
-                             options=pipeline_options(config, settings), now=utcnow(),
-                             on_done=None if quiet else _progress(out))
+    with extraction_pool(settings) as pool:  # archived pages are read within the same limits
+        report = import_archives(archives, config=config, engine=engine,
+                                 options=pipeline_options(config, settings, pool), now=utcnow(),
+                                 on_done=None if quiet else _progress(out))
     sys.stdout.write(report.summary() + "\n")
     if report.unmatched_urls and not quiet:
         shown = ", ".join(report.unmatched_urls[:5])
@@ -99,7 +101,7 @@ def import_wayback(
 
     from watcher.app_context import open_engine, read_settings
     from watcher.importer.core import url_key
-    from watcher.runner import pipeline_options
+    from watcher.runner import extraction_pool, pipeline_options
     from watcher.store import sync_sources
     from watcher.store.models import utcnow
     from watcher.wayback import WaybackClient, WaybackPolicy, check_timestamp, import_from_wayback
@@ -121,17 +123,18 @@ def import_wayback(
         sync_sources(session=session, config=config, now=utcnow())
     out = Console(stderr=True)
 
-    async def run() -> ImportReport:
+    async def run(pool: ExtractionPool) -> ImportReport:
         headers = {"User-Agent": config.user_agent}
         async with httpx.AsyncClient(headers=headers, timeout=60.0, follow_redirects=True) as client:
             wayback = WaybackClient(client, policy=WaybackPolicy(min_interval_s=delay, limit=limit))
             return await import_from_wayback(
                 wayback, url, source=chosen, engine=engine,
-                options=pipeline_options(config, settings), since=first, until=last,
+                options=pipeline_options(config, settings, pool), since=first, until=last,
                 on_done=_progress(out),
             )
 
-    report = asyncio.run(run())
+    with extraction_pool(settings) as pool:
+        report = asyncio.run(run(pool))
     sys.stdout.write(report.summary() + "\n")
 
 

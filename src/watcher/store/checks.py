@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from watcher.changes import Change
@@ -85,7 +86,7 @@ def record_check(
         # Core statements, as for the snapshot below: most checks find nothing new,
         # and the ORM unit of work would cost them more than the whole fetch.
         if session.execute(_BLOB_EXISTS, {"hash": blob_hash}).first() is None:
-            session.execute(_INSERT_BLOB, {
+            session.execute(_INSERT_BLOB[session.get_bind().dialect.name], {
                 "hash": blob_hash, "size": len(check.body),
                 "data": compress(check.body, compression_level), "created_at": check.fetched_at,
             })
@@ -222,11 +223,13 @@ def _source_params(check: CheckRecord, values: dict[str, Any]) -> dict[str, Any]
 
 
 _INSERT_SNAPSHOT = sa.insert(Snapshot.__table__)  # type: ignore[attr-defined]
-
-
-_INSERT_BLOB = sa.insert(Blob.__table__)  # type: ignore[attr-defined]
-
-
+# ON CONFLICT DO NOTHING: two workers may store the same body (a shared maintenance page) at once.
+_INSERT_BLOB = {
+    "postgresql": postgresql.insert(Blob.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=["hash"]),
+    "sqlite": sqlite.insert(Blob.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=["hash"]),
+}
 _BLOB_EXISTS = sa.select(Blob.__table__.c.hash).where(  # type: ignore[attr-defined]
     Blob.__table__.c.hash == sa.bindparam("hash"))  # type: ignore[attr-defined]
 

@@ -40,6 +40,10 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # 2 KB pages for a new file (an existing one keeps its size): a large value wastes the
+    # unused tail of its last overflow page, and each check stores two (body and document).
+    # Stored bytes after the bench's baseline: 25.1% of the raw pages at 4 KB, 23.9% at 2 KB.
+    cur.execute("PRAGMA page_size=2048")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")

@@ -78,7 +78,7 @@ class SourceRow(SQLModel, table=True):
 
 
 class Blob(SQLModel, table=True):
-    """A raw response body, stored once per content hash, zlib-compressed."""
+    """A raw response body, stored once per content hash, zstd-compressed (zlib before issue 13)."""
 
     __tablename__ = "blobs"
 
@@ -106,7 +106,7 @@ class Snapshot(SQLModel, table=True):
     encoding: str | None = Field(default=None, max_length=32)
     blob_hash: str | None = Field(default=None, foreign_key="blobs.hash", max_length=64)
     size_bytes: int | None = None
-    # The extracted Document as zlib-compressed JSON; only for snapshots with a new body.
+    # The extracted Document as zstd-compressed JSON (zlib before); only for snapshots with a new body.
     document: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     error: str | None = None
     duration_ms: int | None = None

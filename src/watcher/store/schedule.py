@@ -19,14 +19,25 @@ from watcher.store.models import SourceRow, WorkerBeat
 
 def claim_due_sources(
     *, session: Session, worker_id: str, now: datetime, lease_s: float, limit: int,
-    source_ids: Sequence[str],
+    source_ids: Sequence[str] | None,
+    exclude: Sequence[str] = (),
 ) -> list[str]:
-    """Claim up to ``limit`` due sources among ``source_ids`` for ``worker_id``; returns their ids."""
-    if not source_ids:
+    """Claim up to ``limit`` due sources for ``worker_id``; returns their ids.
+
+    ``source_ids`` narrows the claim to those sources; None claims among every enabled
+    source in the store (a list of 5,000 ids costs 1.3–1.7 ms per claimed source on
+    PostgreSQL, against 0.1–0.2 ms without: bench/README.md). ``exclude`` leaves out
+    sources the caller is checking already.
+    """
+    if source_ids is not None and not source_ids:
         return []
+    query = select(SourceRow.id)
+    if source_ids is not None:
+        query = query.where(col(SourceRow.id).in_(source_ids))
+    if exclude:
+        query = query.where(col(SourceRow.id).not_in(exclude))
     query = (
-        select(SourceRow.id)
-        .where(col(SourceRow.id).in_(source_ids))
+        query
         .where(col(SourceRow.removed_at).is_(None))
         .where(col(SourceRow.enabled).is_(True))
         .where(sa.or_(col(SourceRow.next_due_at).is_(None), col(SourceRow.next_due_at) <= now))
