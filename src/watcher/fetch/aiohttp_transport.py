@@ -14,19 +14,28 @@ network read at a time, which is what bounds a decompression bomb).
 aiohttp's errors are raised as the httpx errors that httpcore would raise, with
 the aiohttp error (and the OS error beneath it) kept as the cause, so that
 watcher.fetch.reasons words them the same way.
+
+Names are resolved by a resolver of our own that answers pinned names with the
+addresses the Fetcher checked (watcher.fetch.pinning) and asks DNS about the rest;
+aiohttp's DNS cache is off, since a cached answer would bypass the pins.
 """
 
 from __future__ import annotations
 
 import functools
+import socket
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import aiohttp.abc
 import httpx
+from aiohttp.abc import ResolveResult
 from yarl import URL
+
+from watcher.fetch.pinning import pinned_addresses
 
 __all__ = ["AiohttpTransport"]
 
@@ -75,7 +84,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             limit=self._max_connections,
             keepalive_timeout=self._keepalive_expiry_s,
             ssl=_ssl_context(self._verify),
-            ttl_dns_cache=300,
+            resolver=_PinningResolver(),
+            use_dns_cache=False,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -156,6 +166,26 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+class _PinningResolver(aiohttp.abc.AbstractResolver):
+    """Pinned names resolve to their checked addresses only; other names through getaddrinfo."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        addresses = pinned_addresses(host)
+        if addresses is None:
+            return await self._inner.resolve(host, port, family)
+        return [{"hostname": host, "host": address, "port": port, "proto": 0,
+                 "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                 "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV}
+                for address in addresses]
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 class _ResponseStream(httpx.AsyncByteStream):
