@@ -168,15 +168,17 @@ def test_a_redirect_to_a_name_that_cannot_be_resolved_fails_without_a_second_loo
     assert not reached.called
 
 
-def test_allow_private_skips_resolution() -> None:
-    resolver = FakeResolver(dict(PUBLIC_DNS))
+def test_allow_private_skips_the_check_but_still_resolves_once() -> None:
+    """The name is looked up once, by the Fetcher, and the connection pinned to that answer."""
+    resolver = FakeResolver({**PUBLIC_DNS, "intranet.example.jp": ["10.0.0.8"]})
     router = new_router()
-    router.get(OLD_URL).respond(301, headers={"Location": NEW_URL})
-    router.get(NEW_URL).respond(200, text="ok")
+    router.get(OLD_URL).respond(301, headers={"Location": "http://intranet.example.jp/copy.html"})
+    router.get("http://intranet.example.jp/copy.html").respond(200, text="ok")
 
-    fetch_one(router, request(allow_private=True), resolver=resolver)
+    result = fetch_one(router, request(allow_private=True), resolver=resolver)
 
-    assert resolver.asked == []
+    assert (result.status, result.text) == ("ok", "ok")
+    assert resolver.asked == ["intranet.example.jp"]
 
 
 @pytest.mark.parametrize(

@@ -134,17 +134,20 @@ async def resolve_host(host: str) -> list[str]:
 PRIVATE_HINT = "(set allow_private = true to allow)"
 
 
-async def check_redirect(host: str, raw_host: str, *, resolve: Resolver,
-                         timeout_s: float) -> tuple[Reason | None, tuple[str, ...]]:
+async def check_redirect(host: str, raw_host: str, *, resolve: Resolver, timeout_s: float,
+                         allow_private: bool = False) -> tuple[Reason | None, tuple[str, ...]]:
     """(why a redirect to ``host`` is refused or None, the addresses to pin the connection to).
 
     An IP literal is judged as it stands (nothing to pin). A name is resolved once;
-    every address must be globally routable, and those addresses are the pins. A
-    name that does not resolve is refused too: letting the transport look it up
-    again would be the second lookup that pinning exists to avoid.
+    every address must be globally routable (unless the source allows private
+    ones), and those addresses are the pins. A name that does not resolve fails
+    too: letting the transport look it up again would be the second lookup that
+    pinning exists to avoid.
     """
     literal = parse_ip(host)
     if literal is not None:
+        if allow_private:
+            return None, ()
         why = refusal(literal, written=host.strip("[]"))
         return (Reason(text=f"redirect to {why} refused {PRIVATE_HINT}") if why else None), ()
     try:
@@ -155,7 +158,9 @@ async def check_redirect(host: str, raw_host: str, *, resolve: Resolver,
     pins: list[str] = []
     for answer in answers:
         ip = parse_ip(answer)
-        why = refusal(ip, written=answer) if ip is not None else f"unusable address {answer!r}"
+        if ip is None:
+            return Reason(text=f"DNS lookup for host {raw_host} gave {answer!r}"), ()
+        why = None if allow_private else refusal(ip, written=answer)
         if why is not None:
             return Reason(text=f"redirect to {raw_host} ({why}) refused {PRIVATE_HINT}"), ()
         pins.append(str(ip))

@@ -36,6 +36,7 @@ from aiohttp.abc import ResolveResult
 from yarl import URL
 
 from watcher.fetch.pinning import pinned_addresses
+from watcher.fetch.reasons import BodyTooLong
 
 __all__ = ["AiohttpTransport"]
 
@@ -247,6 +248,8 @@ def _request_error(exc: BaseException, request: httpx.Request) -> Exception:
             "Server disconnected without sending a response.", request=request
         )
     if isinstance(exc, aiohttp.ClientResponseError):
+        if "Data after `Connection: close`" in _message(exc):
+            return BodyTooLong("body longer than its Content-Length", request=request)
         # aiohttp reports an unparsable status line or header as a response error.
         return httpx.RemoteProtocolError(_message(exc), request=request)
     if isinstance(exc, aiohttp.InvalidURL):

@@ -229,13 +229,12 @@ class Fetcher:
             if target in seen:
                 return failed(str(url), f"redirect loop: {url} leads back to {target}")
             seen.add(target)
-            pins = ()
-            if not request.allow_private:
-                refusal, pins = await check_redirect(
-                    target.host, target.raw_host.decode("ascii"), resolve=self._resolve,
-                    timeout_s=max(0.001, min(self._policy.connect_timeout_s, budget.left_s)))
-                if refusal is not None:
-                    return failed(str(url), refusal)
+            refusal, pins = await check_redirect(
+                target.host, target.raw_host.decode("ascii"), resolve=self._resolve,
+                timeout_s=max(0.001, min(self._policy.connect_timeout_s, budget.left_s)),
+                allow_private=request.allow_private)
+            if refusal is not None:
+                return failed(str(url), refusal)
             if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
                 headers = [(k, v) for k, v in headers if k.lower() not in _ORIGIN_BOUND_HEADERS]
             logger.debug("%s: redirected from %s to %s", request.source_id, url, target)
