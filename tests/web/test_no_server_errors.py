@@ -13,14 +13,15 @@ import pytest
 from web.admin_seed import Seeded
 from web.admin_support import TestClient, csrf_token
 
-HUGE = [str(2**63), str(2**64), "9" * 40]
+# 2^31 is past PostgreSQL's INTEGER ids, 2^63 past SQLite's.
+HUGE = [str(2**31), str(2**63), str(2**64), "9" * 40]
 HTML = {"accept": "text/html"}
 
 
 @pytest.mark.parametrize("number", HUGE)
 @pytest.mark.parametrize("template", ["/changes/{}", "/api/changes/{}", "/snapshots/{}",
                                       "/snapshots/{}/raw"])
-def test_an_id_beyond_64_bits_is_not_found(client: TestClient, template: str, number: str) -> None:
+def test_an_id_beyond_the_id_columns_is_not_found(client: TestClient, template: str, number: str) -> None:
     response = client.get(template.format(number))
 
     assert response.status_code == 404
@@ -29,7 +30,7 @@ def test_an_id_beyond_64_bits_is_not_found(client: TestClient, template: str, nu
 @pytest.mark.parametrize("number", HUGE)
 @pytest.mark.parametrize("template", ["/changes/{}/acknowledge", "/changes/{}/unacknowledge",
                                       "/deliveries/{}/retry"])
-def test_posting_to_an_id_beyond_64_bits_is_not_found(client: TestClient, template: str,
+def test_posting_to_an_id_beyond_the_id_columns_is_not_found(client: TestClient, template: str,
                                                       number: str) -> None:
     token = csrf_token(client)
 

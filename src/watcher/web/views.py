@@ -23,10 +23,11 @@ JST = ZoneInfo("Asia/Tokyo")
 FILTER_FIELDS = ("agency", "source", "kind", "from", "to", "ack", "q")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-# Bounds that keep every request inside what the databases can take: OFFSET and ids are
-# 64-bit, SQLite's LIKE pattern is at most 50,000 bytes, PostgreSQL refuses NUL in text.
+# Bounds that keep every request inside what the databases can take: ids are INTEGER
+# columns (32-bit on PostgreSQL), OFFSET is 64-bit, SQLite's LIKE pattern is at most
+# 50,000 bytes, PostgreSQL refuses NUL in text.
 MAX_PAGE = 1_000_000
-MAX_DB_ID = 2**63 - 1
+MAX_DB_ID = 2**31 - 1
 MAX_QUERY = 200
 _SOURCE_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _SHORT_SCALE = ((" trillion", "tn"), (" billion", "bn"), (" million", "m"))
@@ -73,7 +74,7 @@ def _positive(value: str | None, default: int, field: str, errors: list[str],
 
 
 def known_id(value: int) -> bool:
-    """Whether ``value`` can be a row id at all (positive, 64-bit); others are simply not found."""
+    """Whether ``value`` can be a row id at all (positive, 32-bit); others are simply not found."""
     return 1 <= value <= MAX_DB_ID
 
 
