@@ -229,10 +229,12 @@ class Fetcher:
             if target in seen:
                 return failed(str(url), f"redirect loop: {url} leads back to {target}")
             seen.add(target)
+            looked_up = self._clock()
             refusal, pins = await check_redirect(
                 target.host, target.raw_host.decode("ascii"), resolve=self._resolve,
                 timeout_s=max(0.001, min(self._policy.connect_timeout_s, budget.left_s)),
                 allow_private=request.allow_private)
+            budget.left_s -= max(0.0, self._clock() - looked_up)
             if refusal is not None:
                 return failed(str(url), refusal)
             if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
