@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     admin_user: str = "admin"
     admin_password: SecretStr | None = None
     session_secret: SecretStr | None = None
+    # Sessions are kept in the database: ended by logout, a password change or
+    # "sign out everywhere", after this long unused, and this long after login at most.
+    session_idle_s: float = Field(default=2 * 3600.0, gt=0)
+    session_max_age_s: float = Field(default=12 * 3600.0, gt=0)
+    # Login throttling, per client address and per user name, shared by the form and
+    # HTTP Basic: after N failures each attempt waits 1, 2, 4 … s; after M, a lock.
+    login_delay_after: int = Field(default=5, ge=1)
+    login_lock_after: int = Field(default=10, ge=1)
+    login_lock_s: float = Field(default=900.0, gt=0)
+    login_forget_s: float = Field(default=3600.0, gt=0)
     enable_docs: bool = False
     worker_id: str | None = None
 

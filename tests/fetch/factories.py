@@ -89,8 +89,8 @@ class FakeResolver:
 
 PUBLIC_DNS = {
     "www.meti.go.jp": ["202.214.194.145"],
-    "www.ipa.go.jp": ["203.0.113.20"],
-    "www.nedo.go.jp": ["198.51.100.7"],
+    "www.ipa.go.jp": ["202.229.3.13"],
+    "www.nedo.go.jp": ["210.152.139.40"],
 }
 
 

@@ -126,7 +126,7 @@ def test_the_sources_own_url_may_be_internal() -> None:
 
 def test_a_redirect_to_a_name_that_resolves_internally_is_refused() -> None:
     resolver = FakeResolver(
-        {**PUBLIC_DNS, "metadata.internal.example": ["203.0.113.9", "10.1.2.3"]}
+        {**PUBLIC_DNS, "metadata.internal.example": ["202.214.194.150", "10.1.2.3"]}
     )
     router = new_router()
     router.get(OLD_URL).respond(302, headers={"Location": "http://metadata.internal.example/"})
@@ -154,25 +154,31 @@ def test_a_redirect_to_a_public_name_is_resolved_and_followed() -> None:
     assert resolver.asked == ["www.nedo.go.jp"]
 
 
-def test_a_name_that_cannot_be_resolved_is_not_refused_for_that() -> None:
+def test_a_redirect_to_a_name_that_cannot_be_resolved_fails_without_a_second_lookup() -> None:
+    """The transport must not look the name up again: that second answer is what rebinding abuses."""
+    resolver = FakeResolver({})
     router = new_router()
     router.get(OLD_URL).respond(301, headers={"Location": "https://unknown.example.jp/"})
-    router.get("https://unknown.example.jp/").respond(200, text="reached")
+    reached = router.get("https://unknown.example.jp/").respond(200, text="reached")
 
-    result = fetch_one(router, request(), resolver=FakeResolver({}))
+    result = fetch_one(router, request(), resolver=resolver, policy=FetchPolicy(max_tries=1))
 
-    assert (result.status, result.text) == ("ok", "reached")
+    assert (result.status, result.error) == ("failed", "DNS lookup failed for host unknown.example.jp")
+    assert resolver.asked == ["unknown.example.jp"]
+    assert not reached.called
 
 
-def test_allow_private_skips_resolution() -> None:
-    resolver = FakeResolver(dict(PUBLIC_DNS))
+def test_allow_private_skips_the_check_but_still_resolves_once() -> None:
+    """The name is looked up once, by the Fetcher, and the connection pinned to that answer."""
+    resolver = FakeResolver({**PUBLIC_DNS, "intranet.example.jp": ["10.0.0.8"]})
     router = new_router()
-    router.get(OLD_URL).respond(301, headers={"Location": NEW_URL})
-    router.get(NEW_URL).respond(200, text="ok")
+    router.get(OLD_URL).respond(301, headers={"Location": "http://intranet.example.jp/copy.html"})
+    router.get("http://intranet.example.jp/copy.html").respond(200, text="ok")
 
-    fetch_one(router, request(allow_private=True), resolver=resolver)
+    result = fetch_one(router, request(allow_private=True), resolver=resolver)
 
-    assert resolver.asked == []
+    assert (result.status, result.text) == ("ok", "ok")
+    assert resolver.asked == ["intranet.example.jp"]
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ import httpx
 import pytest
 import respx
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from reliability.harness import FAST, check_one, check_pass, config_of, table_source
 from watcher.fetch import Fetcher
@@ -44,7 +44,7 @@ from watcher.settings import Settings
 from watcher.sources import parse_config
 from watcher.store import list_changes, make_engine, sync_sources, upgrade
 from watcher.store.blobs import decompress
-from watcher.store.models import utcnow
+from watcher.store.models import ChangeRow, utcnow
 from watcher.web import create_app
 
 from support import faultserver as fs
@@ -169,6 +169,64 @@ def test_the_hostile_text_reached_the_store_as_text(hostile_engine: Engine) -> N
         assert marker in entities  # so every check below is a real test
 
 
+# U+202A–U+202E (embeddings, overrides) and U+2066–U+2069 (isolates).
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_bidi_controls_are_removed_when_the_page_is_read(hostile_engine: Engine) -> None:
+    changes = stored_changes(hostile_engine)
+    abc = [c for c in changes if "ＡＢＣ" in (c.entity or "") or "ABC" in (c.entity or "")]
+    assert abc  # the row with U+202E in its name was recorded …
+    assert not any(BIDI.search(f"{c.entity} {c.summary}") for c in changes)  # … without it
+
+
+@pytest.fixture
+def bidi_engine(hostile_engine: Engine) -> Engine:
+    """Changes stored before extraction removed bidi controls (or imported from elsewhere)."""
+    with Session(hostile_engine) as session, session.begin():
+        for row in session.exec(select(ChangeRow)).all():
+            row.entity = f"\u202e{row.entity or ''}\u2066取消\u2069"
+            row.summary = f"\u202b{row.summary}\u202c"
+            session.add(row)
+    return hostile_engine
+
+
+def test_text_stored_with_bidi_controls_is_shown_without_them_everywhere(
+    bidi_engine: Engine, tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    assert all(BIDI.search(c.summary) for c in stored_changes(bidi_engine))
+    app = create_app(admin_settings(bidi_engine, tmp_path), bidi_engine)
+    shown: dict[str, str] = {}
+    with TestClient(app, base_url="https://testserver", headers=basic()) as client:
+        for page in admin_pages(bidi_engine):
+            shown[f"admin {page}"] = client.get(page, headers={"accept": "text/html"}).text
+        shown["api /api/changes"] = json.dumps(client.get("/api/changes").json(), ensure_ascii=False)
+        change_id = stored_changes(bidi_engine)[0].id
+        shown["api one change"] = json.dumps(client.get(f"/api/changes/{change_id}").json(),
+                                             ensure_ascii=False)
+        shown["atom"] = client.get("/feed.atom").text
+    changes = stored_changes(bidi_engine)
+    for change in changes:
+        payload = render_changes([change], links=Links(public_url=PUBLIC)).payload()
+        shown[f"slack {change.id}"] = json.dumps(payload, ensure_ascii=False)
+    now = utc_now()
+    with Session(bidi_engine) as session:
+        content = load_content(session, digest_date=now.astimezone(JST).date(),
+                               since=now - timedelta(days=1), until=now, tz=JST)
+    message = build_email(content, links=Links(public_url=PUBLIC), sender="watcher@example.jp",
+                          recipients=["analyst@example.jp"], digest_id=1, now=now)
+    for part in ("html", "plain"):
+        body = message.get_body((part,))
+        assert body is not None
+        shown[f"email {part}"] = body.get_content()
+
+    assert "取消" in shown["atom"]  # the text around the controls is all there
+    assert "取消" in shown["email html"]
+    assert {where for where, text in shown.items() if BIDI.search(text)} == set()
+
+
 def assert_inert(text: str, where: str) -> None:
     for marker in LIVE_MARKUP:
         assert marker not in text, f"{marker!r} unescaped in {where}"
@@ -247,7 +305,7 @@ def test_the_atom_feed_is_well_formed_and_carries_the_text_as_text(
     assert "]]></summary>" in titles
     hrefs = [link.get("href", "") for link in root.iter("{http://www.w3.org/2005/Atom}link")]
     assert all(h.startswith(("http://", "https://")) for h in hrefs), hrefs
-    assert "\u202e" not in response.text or True  # bidi marks are text; control chars are not
+    assert not BIDI.search(response.text)  # reordering controls are removed
     assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", response.text)
 
 

@@ -14,8 +14,8 @@ from watcher.extract import Document
 from watcher.sources import parse_config
 from watcher.store import sync_sources
 from watcher.store.blobs import compress, decompress, pack_document, unpack_document
-from watcher.store.models import Blob, Snapshot, utcnow
 from watcher.store.checks import CheckRecord, record_check
+from watcher.store.models import Blob, Snapshot, utcnow
 
 MAINTENANCE = ("<html><body><h1>ただいまメンテナンス中です</h1><p>令和7年11月22日（土）2:00〜6:00の間、"
                "経済産業省ウェブサイトはご利用いただけません。</p></body></html>").encode()

@@ -112,7 +112,8 @@ def test_metrics_are_prometheus_text(client: TestClient) -> None:
         samples[match.group(1) + match.group(2)] = float(match.group(3))
     assert families == {"watcher_checks_total", "watcher_check_failures_total", "watcher_changes_total",
                         "watcher_deliveries", "watcher_last_success_timestamp_seconds",
-                        "watcher_source_consecutive_failures"}
+                        "watcher_source_consecutive_failures", "watcher_login_locked",
+                        "watcher_login_delayed", "watcher_login_failures"}
     assert samples[f'watcher_checks_total{{source="{PLANS}",status="ok"}}'] == 6
     assert samples[f'watcher_checks_total{{source="{PLANS}",status="unchanged"}}'] == 6
     assert samples['watcher_check_failures_total{source="meti-cloud-program"}'] == 3

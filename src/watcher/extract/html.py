@@ -14,6 +14,8 @@ import unicodedata
 
 from lxml import etree
 
+from watcher.bidi import strip_bidi
+
 # Elements whose text is never content.
 BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "form")
 # ids/classes that mark boilerplate blocks on METI/IPA pages and common CMSes. A class
@@ -64,8 +66,9 @@ def parse_html(text: str) -> etree._Element:
     """Parse HTML tolerantly; never raises on broken markup (empty input gives <html/>)."""
     if not text.strip():
         return _empty_document()
-    # lxml refuses str input with an XML encoding declaration; strip it.
-    cleaned = _XML_DECLARATION.sub("", text, count=1)
+    # lxml refuses str input with an XML encoding declaration; strip it. Bidi controls
+    # (U+202A–E, U+2066–9) would reorder how scraped text reads: never kept.
+    cleaned = strip_bidi(_XML_DECLARATION.sub("", text, count=1))
     try:
         parser = getattr(_PARSERS, "parser", None)
         if parser is None:

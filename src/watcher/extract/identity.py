@@ -35,6 +35,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Literal
 
+from watcher.bidi import strip_bidi
+
 __all__ = [
     "PLAN_PREFIX",
     "ColumnKind",
@@ -119,8 +121,8 @@ def strip_unit_note(text: str) -> str:
 
 
 def display_text(text: str) -> str:
-    """Text for people: NFKC, footnote markers removed, whitespace collapsed."""
-    normalised = unicodedata.normalize("NFKC", text)
+    """Text for people: NFKC, footnote markers and bidi controls removed, whitespace collapsed."""
+    normalised = strip_bidi(unicodedata.normalize("NFKC", text))
     return _WS.sub(" ", strip_footnotes(normalised)).strip()
 
 

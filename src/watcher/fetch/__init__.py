@@ -2,8 +2,10 @@
 
 Fetcher        one shared httpx client, global and per-host limits, polite spacing
 ├── retries    connect errors, 429 and 5xx, with backoff, jitter and Retry-After
-├── redirects  followed by hand, at most five, none to internal addresses
-├── limits     connect / read / total timeouts and a cap on decoded body bytes
+├── redirects  followed by hand, at most five, only to globally routable addresses,
+│              each name resolved once and the connection pinned to that answer
+├── limits     connect / read timeouts, one budget per fetch, a cap on decoded body
+│              bytes, and the body's size checked against its Content-Length
 └── charset    HTTP charset → <meta> or XML declaration → detection → UTF-8
 """
 

@@ -14,19 +14,29 @@ network read at a time, which is what bounds a decompression bomb).
 aiohttp's errors are raised as the httpx errors that httpcore would raise, with
 the aiohttp error (and the OS error beneath it) kept as the cause, so that
 watcher.fetch.reasons words them the same way.
+
+Names are resolved by a resolver of our own that answers pinned names with the
+addresses the Fetcher checked (watcher.fetch.pinning) and asks DNS about the rest;
+aiohttp's DNS cache is off, since a cached answer would bypass the pins.
 """
 
 from __future__ import annotations
 
 import functools
+import socket
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import aiohttp.abc
 import httpx
+from aiohttp.abc import ResolveResult
 from yarl import URL
+
+from watcher.fetch.pinning import pinned_addresses
+from watcher.fetch.reasons import BodyTooLong
 
 __all__ = ["AiohttpTransport"]
 
@@ -75,7 +85,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             limit=self._max_connections,
             keepalive_timeout=self._keepalive_expiry_s,
             ssl=_ssl_context(self._verify),
-            ttl_dns_cache=300,
+            resolver=_PinningResolver(),
+            use_dns_cache=False,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -158,6 +169,26 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
+class _PinningResolver(aiohttp.abc.AbstractResolver):
+    """Pinned names resolve to their checked addresses only; other names through getaddrinfo."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        addresses = pinned_addresses(host)
+        if addresses is None:
+            return await self._inner.resolve(host, port, family)
+        return [{"hostname": host, "host": address, "port": port, "proto": 0,
+                 "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                 "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV}
+                for address in addresses]
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 class _ResponseStream(httpx.AsyncByteStream):
     """The raw (still encoded) body of an aiohttp response, read by read."""
 
@@ -217,6 +248,8 @@ def _request_error(exc: BaseException, request: httpx.Request) -> Exception:
             "Server disconnected without sending a response.", request=request
         )
     if isinstance(exc, aiohttp.ClientResponseError):
+        if "Data after `Connection: close`" in _message(exc):
+            return BodyTooLong("body longer than its Content-Length", request=request)
         # aiohttp reports an unparsable status line or header as a response error.
         return httpx.RemoteProtocolError(_message(exc), request=request)
     if isinstance(exc, aiohttp.InvalidURL):

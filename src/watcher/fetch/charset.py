@@ -58,6 +58,7 @@ _BINARY_TYPES = _PDF_TYPES | frozenset(
         "application/vnd.ms-powerpoint",
     }
 )
+_MARKUP_TYPES = frozenset({"application/xhtml+xml", "application/xml"})
 _BINARY_PREFIXES = ("image/", "audio/", "video/", "font/", "application/vnd.openxmlformats-")
 
 
@@ -120,9 +121,16 @@ def is_binary(body: bytes, content_type: str | None) -> bool:
         return True
     if kind is not None and (kind in _BINARY_TYPES or kind.startswith(_BINARY_PREFIXES)):
         return True
+    head = body[:_SNIFF_BYTES]
+    if kind is not None and (kind.startswith("text/") or kind in _MARKUP_TYPES
+                             or kind.endswith("+xml")):
+        # A page served as HTML stays a page with a stray NUL in it (CMSes leave them);
+        # the Fetcher drops the NUL from the text.
+        return False
+    if head.lstrip(b" \t\r\n").startswith(b"<"):
+        return False  # untyped markup
     # Untyped or application/octet-stream downloads: text never holds NUL bytes,
     # unless it is UTF-16, which announces itself with a byte-order mark.
-    head = body[:_SNIFF_BYTES]
     return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
 

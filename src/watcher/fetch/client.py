@@ -15,8 +15,9 @@ from types import TracebackType
 
 import httpx
 
-from watcher.fetch.addresses import Resolver, internal_kind, parse_ip, resolve_host
+from watcher.fetch.addresses import Resolver, check_redirect, resolve_host
 from watcher.fetch.charset import decode_body
+from watcher.fetch.httpx_transport import PinnedHTTPTransport
 from watcher.fetch.inflate import ACCEPT_ENCODING, Inflater
 from watcher.fetch.model import FetchPolicy, FetchRequest, FetchResult
 from watcher.fetch.outcomes import (
@@ -25,10 +26,12 @@ from watcher.fetch.outcomes import (
     declared_length,
     failed,
     http_failure,
+    length_mismatch,
     not_modified,
     redirect_target,
     too_large,
 )
+from watcher.fetch.pinning import pinned
 from watcher.fetch.reasons import describe_error
 from watcher.fetch.retry import backoff_delay
 
@@ -38,7 +41,6 @@ DEFAULT_POLICY = FetchPolicy()
 
 # Credentials the source configured for its own site must not follow a redirect elsewhere.
 _ORIGIN_BOUND_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
-_PRIVATE_HINT = "(set allow_private = true to allow)"
 # Charset detection on a multi-megabyte body takes long enough to stall other fetches.
 _DECODE_IN_THREAD_BYTES = 512 * 1024
 
@@ -50,6 +52,19 @@ class _HostGate:
     slots: asyncio.Semaphore
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = -math.inf
+
+
+@dataclass(slots=True, kw_only=True)
+class _Budget:
+    """What is left of one fetch's own timeout.
+
+    Every hop and every try draws on it (and so do the waits between tries), so a
+    slow page holds a slot of its host for at most its timeout in all; waiting for
+    a slot does not, so the page's own time starts when it is let in.
+    """
+
+    total_s: float
+    left_s: float
 
 
 class Fetcher:
@@ -82,7 +97,7 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         policy = self._policy
-        transport = self._transport or httpx.AsyncHTTPTransport(
+        transport = self._transport or PinnedHTTPTransport(
             limits=httpx.Limits(
                 max_connections=policy.max_connections,
                 max_keepalive_connections=policy.max_connections,
@@ -118,15 +133,17 @@ class Fetcher:
             raise RuntimeError("use the Fetcher inside `async with`")
         policy = self._policy
         started = self._clock()
+        total_s = request.timeout_s if request.timeout_s is not None else policy.total_timeout_s
+        budget = _Budget(total_s=total_s, left_s=total_s)
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._try_once(self._client, request)
+            outcome = await self._try_once(self._client, request, budget)
             result, note = outcome.result, None
             retry_after = outcome.retry_after_s
             if outcome.retryable and attempt < policy.max_tries:
-                remaining = policy.max_retry_wait_s - waited
+                remaining = min(policy.max_retry_wait_s - waited, budget.left_s)
                 delay: float | None = None
                 if retry_after is not None:
                     # The server's wish is honoured exactly, or not at all.
@@ -148,6 +165,7 @@ class Fetcher:
                     )
                     await self._sleep(delay)
                     waited += delay
+                    budget.left_s -= delay
                     continue
             if outcome.retryable and attempt > 1:
                 note = f"gave up after {attempt} tries" + (f"; {note}" if note else "")
@@ -185,7 +203,8 @@ class Fetcher:
             )
         return final
 
-    async def _try_once(self, client: httpx.AsyncClient, request: FetchRequest) -> Outcome:
+    async def _try_once(self, client: httpx.AsyncClient, request: FetchRequest,
+                        budget: _Budget) -> Outcome:
         """One try: the request and every redirect it leads to."""
         try:
             url = httpx.URL(request.url)
@@ -201,18 +220,23 @@ class Fetcher:
         if request.last_modified:
             headers.append(("If-Modified-Since", request.last_modified))
         seen = {url}
+        pins: tuple[str, ...] = ()  # the source's own URL is resolved by the transport
         for _hop in range(self._policy.max_redirects + 1):
-            step = await self._exchange(client, request, url, headers)
+            step = await self._exchange(client, request, url, headers, pins, budget)
             if isinstance(step, Outcome):
                 return step
             target = step
             if target in seen:
                 return failed(str(url), f"redirect loop: {url} leads back to {target}")
             seen.add(target)
-            if not request.allow_private:
-                refusal = await self._refusal(target)
-                if refusal is not None:
-                    return failed(str(url), refusal)
+            looked_up = self._clock()
+            refusal, pins = await check_redirect(
+                target.host, target.raw_host.decode("ascii"), resolve=self._resolve,
+                timeout_s=max(0.001, min(self._policy.connect_timeout_s, budget.left_s)),
+                allow_private=request.allow_private)
+            budget.left_s -= max(0.0, self._clock() - looked_up)
+            if refusal is not None:
+                return failed(str(url), refusal)
             if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
                 headers = [(k, v) for k, v in headers if k.lower() not in _ORIGIN_BOUND_HEADERS]
             logger.debug("%s: redirected from %s to %s", request.source_id, url, target)
@@ -225,18 +249,23 @@ class Fetcher:
         request: FetchRequest,
         url: httpx.URL,
         headers: list[tuple[str, str]],
+        pins: tuple[str, ...],
+        budget: _Budget,
     ) -> Outcome | httpx.URL:
         """One HTTP request: an outcome, or the URL a redirect points to."""
         policy = self._policy
-        total_s = request.timeout_s if request.timeout_s is not None else policy.total_timeout_s
         cap = policy.max_body_bytes
         received = 0
         body_started = False
         status: int | None = None
         async with self._slot(url.host):
-            deadline = asyncio.timeout(total_s)
+            if budget.left_s <= 0:
+                return failed(str(url), f"response exceeded {budget.total_s:g} s")
+            began = self._clock()
+            deadline = asyncio.timeout(budget.left_s)
+            pin = pinned(url.raw_host.decode("ascii"), pins) if pins else contextlib.nullcontext()
             try:
-                async with deadline, client.stream("GET", url, headers=headers) as response:
+                async with deadline, pin, client.stream("GET", url, headers=headers) as response:
                     status = response.status_code
                     if status in REDIRECT_STATUSES:
                         return redirect_target(url, response)
@@ -258,10 +287,14 @@ class Fetcher:
                             if received > cap:
                                 return failed(str(url), too_large(cap), http_status=status)
                             chunks.append(piece)
+                    if declared is not None and received != declared:
+                        return failed(str(url), length_mismatch(received, declared),
+                                      http_status=status)
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
                 # OSError includes the TimeoutError the deadline raises.
                 if deadline.expired():
-                    return failed(str(url), f"response exceeded {total_s:g} s", http_status=status)
+                    return failed(str(url), f"response exceeded {budget.total_s:g} s",
+                                  http_status=status)
                 reason = describe_error(
                     exc,
                     host=url.host,
@@ -270,6 +303,8 @@ class Fetcher:
                     received=received,
                 )
                 return failed(str(url), reason, http_status=status)
+            finally:
+                budget.left_s -= max(0.0, self._clock() - began)
         body = b"".join(chunks)
         return Outcome(result=await self._ok(request, url, response, content_type, body))
 
@@ -290,6 +325,11 @@ class Fetcher:
                 text, encoding = await asyncio.to_thread(decode_body, body, content_type)
             else:
                 text, encoding = decode_body(body, content_type)
+            if "\x00" in text:
+                # A stray NUL in an HTML page (a CMS bug) is not a reason to lose the page.
+                logger.warning("%s: dropped %d NUL character(s) from the text of %s",
+                               request.source_id, text.count("\x00"), url)
+                text = text.replace("\x00", "")
         return FetchResult(
             status="ok",
             url=str(url),
@@ -320,32 +360,6 @@ class Fetcher:
                         await self._sleep(wait)
                     gate.next_start = self._clock() + delay
             yield
-
-    async def _refusal(self, target: httpx.URL) -> str | None:
-        """Why a redirect to ``target`` is refused, or None if it may be followed."""
-        literal = parse_ip(target.host)
-        if literal is not None:
-            kind = internal_kind(literal)
-            # Named as written: an IPv4-mapped address reads better that way.
-            return (
-                f"redirect to {kind} address {target.host} refused {_PRIVATE_HINT}"
-                if kind
-                else None
-            )
-        name = target.raw_host.decode("ascii")
-        try:
-            async with asyncio.timeout(self._policy.connect_timeout_s):
-                addresses = await self._resolve(name)
-        except (OSError, TimeoutError, UnicodeError) as exc:
-            # The connection will fail on its own and say so more clearly.
-            logger.debug("could not resolve %s: %s", name, exc)
-            return None
-        for address in addresses:
-            ip = parse_ip(address)
-            kind = internal_kind(ip) if ip is not None else None
-            if kind is not None:
-                return f"redirect to {name} ({kind} address {ip}) refused {_PRIVATE_HINT}"
-        return None
 
 
 async def _decoded(response: httpx.Response) -> AsyncGenerator[bytes, None]:

@@ -17,9 +17,9 @@ class FetchRequest:
     source_id: str
     url: str
     headers: tuple[tuple[str, str], ...] = ()
-    # Overrides FetchPolicy.total_timeout_s (the limit on one whole response).
+    # Overrides FetchPolicy.total_timeout_s (the limit on one whole fetch).
     timeout_s: float | None = None
-    # Lets redirects lead to loopback, link-local and private addresses.
+    # Lets redirects lead to addresses that are not globally routable (loopback, private …).
     allow_private: bool = False
     etag: str | None = None
     last_modified: str | None = None
@@ -68,7 +68,8 @@ class FetchPolicy:
     connect_timeout_s: float = 10.0
     # The longest wait for the next byte.
     read_timeout_s: float = 20.0
-    # The longest one whole response (headers and body) may take.
+    # The longest one fetch may take: every redirect hop and every try, and the waits
+    # between tries (waiting for a free slot of the host does not count).
     total_timeout_s: float = 60.0
     max_tries: int = 3
     # The most time one fetch spends waiting between tries.

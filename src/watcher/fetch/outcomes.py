@@ -11,6 +11,7 @@ from watcher.fetch.reasons import Reason
 from watcher.fetch.retry import RETRYABLE_STATUSES, parse_retry_after, server_now
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REASON = 300
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +39,9 @@ def failed(
     # Parsers put newlines in their messages (aiohttp's "Bad status line:\n  Expected …");
     # the reason is stored, logged and printed as one line.
     text = " ".join(text.split())
+    if len(text) > MAX_REASON:
+        # aiohttp quotes the unparsable bytes (a whole page body, at times) in its errors.
+        text = text[: MAX_REASON - 1] + "…"
     result = FetchResult(status="failed", url=url, http_status=http_status, error=text)
     return Outcome(result=result, retryable=retryable, retry_after_s=retry_after_s)
 
@@ -122,3 +126,13 @@ def too_large(cap: int) -> str:
         else f"{cap:,} bytes"
     )
     return f"body larger than {size} cap"
+
+
+def length_mismatch(received: int, declared: int) -> str:
+    """The failure text for a body whose size is not its Content-Length.
+
+    >>> length_mismatch(3000, 6026)
+    'body shorter than its Content-Length (3,000 bytes, 6,026 declared)'
+    """
+    word = "shorter" if received < declared else "longer"
+    return f"body {word} than its Content-Length ({received:,} bytes, {declared:,} declared)"

@@ -26,6 +26,10 @@ _DNS_TEXTS = (
 _REFUSED_TEXTS = ("connection refused", "[errno 111]", "[errno 61]", "[errno 10061]")
 
 
+class BodyTooLong(httpx.RemoteProtocolError):
+    """More body bytes arrived than the response's Content-Length announced."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reason:
     """Why one exchange failed, and whether another try could help."""
@@ -48,6 +52,8 @@ def describe_error(
         return Reason(text="timed out sending the request")
     if isinstance(exc, TimeoutError):
         return Reason(text="timed out")
+    if isinstance(exc, BodyTooLong):
+        return Reason(text=str(exc))
     if isinstance(exc, httpx.DecodingError):
         return Reason(text=f"could not decompress the body: {exc}")
     if isinstance(exc, httpx.ConnectError):

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from watcher.bidi import finalize_text
 from watcher.errors import ConfigError
 from watcher.notify.render import (
     JST,
@@ -168,6 +169,7 @@ _ENV = Environment(
     # Autoescaped HTML: page text in an entity or summary cannot inject markup.
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    finalize=finalize_text,  # no bidi control from a page reorders what the reader sees
 )
 _ENV.filters.update(yen=yen_text, delta=delta_text, change_label=change_label)
 

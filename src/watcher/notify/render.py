@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
+from watcher.bidi import strip_bidi
 from watcher.changes import ChangeKind
 from watcher.extract.yen import (
     format_billions,
@@ -66,12 +67,12 @@ class SlackMessage:
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn gives meaning to.
+    """Escape the three characters Slack's mrkdwn gives meaning to, and drop bidi controls.
 
     >>> escape("<!channel> R&D <https://evil.example|click>")
     '&lt;!channel&gt; R&amp;D &lt;https://evil.example|click&gt;'
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return strip_bidi(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int = CLIP) -> str:

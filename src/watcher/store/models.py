@@ -210,3 +210,35 @@ class WorkerBeat(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime)
     heartbeat_at: datetime = Field(sa_type=UTCDateTime)
     last_check_at: datetime | None = _ts()  # type: ignore[assignment]
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed admin logins from one client address or against one user name, and its lock.
+
+    Kept in the database so that a lock holds across a restart and across several
+    admin processes sharing one store.
+    """
+
+    __tablename__ = "login_throttle"
+
+    # "address:203.0.113.5", or "user:" + a hash of the name (a password typed into the
+    # name field must not be stored as written).
+    key: str = Field(primary_key=True, max_length=80)
+    scope: str = Field(max_length=8)  # address | user
+    failures: int = 0
+    last_failure_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    locked_until: datetime | None = _ts()  # type: ignore[assignment]
+
+
+class AdminSession(SQLModel, table=True):
+    """A logged-in browser: the hash of its random cookie, whose it is, when made and last used."""
+
+    __tablename__ = "admin_sessions"
+
+    # sha256 of the cookie value: a copy of the database holds no usable cookie.
+    id: str = Field(primary_key=True, max_length=64)
+    user: str = Field(max_length=128, index=True)
+    # Which password the session was opened under: a changed password ends it.
+    password_tag: str = Field(max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)

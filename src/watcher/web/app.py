@@ -9,18 +9,28 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
+from watcher.bidi import finalize_text
 from watcher.settings import Settings
 from watcher.web import views
+from watcher.web.access import Access, LoginThrottled, throttle_rule
 from watcher.web.auth import CSRF_COOKIE, Authenticator, is_loopback_host
 from watcher.web.deps import AppState, CsrfRejected, LoginRequired, render, require_user
 
@@ -51,6 +61,7 @@ def _templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize_text,  # no bidi control from a page reorders what is shown
     )
     env.filters.update(jst=views.jst, oku=views.oku, bn=views.billions, size=views.file_size,
                        href=views.safe_href, change_label=views.change_label)
@@ -73,7 +84,12 @@ def create_app(settings: Settings, engine: Engine, *,
     if not auth.required:
         log.warning("WATCHER_ADMIN_PASSWORD is not set: the admin page is open to loopback clients")
     app = FastAPI(title="subsidy-watcher", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.watcher = AppState(settings=settings, engine=engine, auth=auth,
+    # Starlette's own slash redirect builds its Location from the Host header; ours is a path.
+    app.router.redirect_slashes = False
+    access = Access(engine=engine, auth=auth, rule=throttle_rule(settings),
+                    idle_s=settings.session_idle_s, max_age_s=settings.session_max_age_s,
+                    clock=clock)
+    app.state.watcher = AppState(settings=settings, engine=engine, auth=auth, access=access,
                                  templates=_templates(), clock=clock)
 
     _install_middleware(app, auth)
@@ -127,6 +143,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "authentication required"}, status_code=401,
                             headers={"WWW-Authenticate": f"Basic {REALM}"})
 
+    @app.exception_handler(LoginThrottled)
+    async def throttled(request: Request, exc: LoginThrottled) -> Response:
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        why = "locked after too many failed logins" if exc.locked else "too many failed logins"
+        return JSONResponse({"detail": f"{why}; try again in {exc.retry_after_s} s"},
+                            status_code=429, headers=headers)
+
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
         message = "This form has expired or did not come from this site. Reload the page and try again."
@@ -136,6 +159,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        twin = _slash_twin(request) if exc.status_code == 404 else None
+        if twin is not None:
+            return RedirectResponse(twin, status_code=307)
         detail = str(exc.detail)
         if _wants_html(request):
             return render(request, "error.html", status_code=exc.status_code,
@@ -150,6 +176,26 @@ def _install_error_handlers(app: FastAPI) -> None:
             return render(request, "error.html", status_code=422, title="Invalid request",
                           message="; ".join(messages))
         return JSONResponse({"detail": messages}, status_code=422)
+
+
+def _slash_twin(request: Request) -> str | None:
+    """For a GET of /changes/ that matches nothing: "/changes" (a path, whatever the Host header)."""
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or path == "/" or path.startswith("//"):
+        return None
+    twin = path.rstrip("/") if path.endswith("/") else path + "/"
+    if not twin or twin.startswith("//"):
+        return None
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+
+    def matches(candidate: str) -> bool:
+        scope = {**request.scope, "path": candidate}
+        return any(route.matches(scope)[0] != Match.NONE for route in routes)
+
+    if matches(path) or not matches(twin):
+        return None
+    location = quote(twin, safe="/:@!$&'()*+,;=-._~")
+    return location + (f"?{request.url.query}" if request.url.query else "")
 
 
 def _inline_script_hashes(html: str) -> list[str]:

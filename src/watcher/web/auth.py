@@ -1,4 +1,10 @@
-"""Who may use the admin page: HTTP Basic or a signed session cookie, plus CSRF tokens and the feed token.
+"""Who may use the admin page: the password, session cookies, CSRF tokens and the feed token.
+
+Sessions are random cookies looked up in the store (watcher.web.access), so
+logout, a password change and "sign out everywhere" end them at once. A CSRF
+token is an HMAC bound to who is asking — the session, the HTTP Basic user, or
+for an anonymous browser its CSRF cookie — so a cookie pair planted in a
+browser (by a sibling subdomain, say) is worthless once that browser logs in.
 
 With no WATCHER_ADMIN_PASSWORD the page is open, but `watcher serve` then binds
 127.0.0.1 only and requests must name a loopback host (so a DNS-rebinding page
@@ -15,8 +21,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-
 from watcher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,8 +30,9 @@ CSRF_COOKIE = "watcher_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 FEED_TOKEN_HEADER = "x-watcher-token"
-SESSION_MAX_AGE_S = 12 * 3600
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+# A session cookie is 43 characters; anything much longer is not one of ours.
+_MAX_COOKIE = 128
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +41,8 @@ class Principal:
 
     user: str
     via: str
+    # The stored session's id (the hash of its cookie) when via == "session".
+    session_id: str | None = None
 
 
 def _eq(a: str, b: str) -> bool:
@@ -54,8 +61,27 @@ def is_loopback_host(host_header: str | None) -> bool:
     return host in LOOPBACK_HOSTS
 
 
+def parse_basic(authorization: str | None) -> tuple[str, str] | None:
+    """(user, password) from an ``Authorization: Basic`` header, or None if there is none."""
+    if not authorization or authorization[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def session_id_of(cookie: str | None) -> str | None:
+    """The stored id of a session cookie (its sha256), or None for no or a malformed cookie."""
+    if not cookie or len(cookie) > _MAX_COOKIE or not cookie.isascii():
+        return None
+    return hashlib.sha256(cookie.encode("ascii")).hexdigest()
+
+
 class Authenticator:
-    """Checks credentials, signs sessions and derives CSRF and feed tokens from one secret."""
+    """Checks the password and derives CSRF, password and feed tokens from one secret."""
 
     def __init__(self, settings: Settings) -> None:
         self.user = settings.admin_user
@@ -66,11 +92,10 @@ class Authenticator:
             # Without a configured secret, sessions and CSRF tokens last until the server restarts.
             secret = secrets.token_urlsafe(32)
             log.info("WATCHER_SESSION_SECRET is not set: sessions end when the server restarts")
-        self._sessions = URLSafeTimedSerializer(secret, salt="watcher-session")
         self._csrf_key = hashlib.sha256(b"watcher-csrf\x00" + secret.encode("utf-8")).digest()
-        # A changed password ends every session signed under the old one.
-        self._password_tag = hmac.new(secret.encode("utf-8"), (self._password or "").encode("utf-8"),
-                                      hashlib.sha256).hexdigest()[:16]
+        # Sessions remember the password they were opened under: a changed password ends them.
+        self.password_tag = hmac.new(secret.encode("utf-8"), (self._password or "").encode("utf-8"),
+                                     hashlib.sha256).hexdigest()[:32]
         self.secure_cookies = settings.public_url.startswith("https://")
 
     @property
@@ -86,50 +111,38 @@ class Authenticator:
         password_ok = _eq(password, self._password)
         return user_ok and password_ok
 
-    def from_basic(self, authorization: str | None) -> Principal | None:
-        """The user of a valid ``Authorization: Basic`` header."""
-        if not authorization or not authorization[:6].lower() == "basic ":
-            return None
-        try:
-            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return None
-        user, sep, password = decoded.partition(":")
-        if not sep or not self.check_password(user, password):
-            return None
-        return Principal(user=user, via="basic")
-
-    def session_value(self, user: str) -> str:
-        """A signed, timestamped session cookie value for ``user``."""
-        return self._sessions.dumps({"u": user, "p": self._password_tag})
-
-    def from_session(self, cookie: str | None) -> Principal | None:
-        """The user of a valid, unexpired session cookie."""
-        if not cookie or self._password is None:
-            return None
-        try:
-            data = self._sessions.loads(cookie, max_age=SESSION_MAX_AGE_S)
-        except BadSignature:
-            return None
-        if not isinstance(data, dict) or not _eq(str(data.get("u", "")), self.user) \
-                or not _eq(str(data.get("p", "")), self._password_tag):
-            return None
-        return Principal(user=self.user, via="session")
+    @staticmethod
+    def new_session_cookie() -> str:
+        """A fresh session cookie value: 256 random bits."""
+        return secrets.token_urlsafe(32)
 
     @staticmethod
     def new_nonce() -> str:
         """A fresh random value for the CSRF cookie."""
         return secrets.token_urlsafe(24)
 
-    def csrf_token(self, nonce: str) -> str:
-        """The token forms carry: an HMAC of the browser's CSRF cookie, so a cross-site page cannot know it."""
-        return hmac.new(self._csrf_key, nonce.encode("utf-8"), hashlib.sha256).hexdigest()
+    def csrf_token(self, nonce: str, principal: Principal | None) -> str:
+        """The token forms carry: an HMAC of who is asking, so a cross-site page cannot know it.
 
-    def csrf_valid(self, nonce: str | None, token: str | None) -> bool:
-        """Whether ``token`` belongs to the CSRF cookie ``nonce``."""
-        if not nonce or not token:
+        A session's token is bound to the session; a Basic user's to the user and the
+        browser's CSRF cookie; an anonymous (or password-less local) browser's to its
+        CSRF cookie alone.
+        """
+        if principal is not None and principal.via == "session" and principal.session_id:
+            binding = f"session\x00{principal.session_id}"
+        elif principal is not None and principal.via != "local":
+            binding = f"{principal.via}\x00{principal.user}\x00{nonce}"
+        else:
+            binding = f"anonymous\x00{nonce}"
+        return hmac.new(self._csrf_key, binding.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def csrf_valid(self, nonce: str | None, token: str | None, principal: Principal | None) -> bool:
+        """Whether ``token`` is the one this requester's forms carry."""
+        if not token:
             return False
-        return _eq(self.csrf_token(nonce), token)
+        if not nonce and (principal is None or principal.via != "session"):
+            return False
+        return _eq(self.csrf_token(nonce or "", principal), token)
 
     @property
     def feed_token(self) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from watcher.settings import Settings
+from watcher.web.access import Access
 from watcher.web.auth import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -22,6 +23,7 @@ from watcher.web.auth import (
     SESSION_COOKIE,
     Authenticator,
     Principal,
+    parse_basic,
 )
 
 
@@ -40,6 +42,7 @@ class AppState:
     settings: Settings
     engine: Engine
     auth: Authenticator
+    access: Access
     templates: jinja2.Environment
     clock: Callable[[], datetime]
 
@@ -61,13 +64,35 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def client_address(request: Request) -> str:
+    """The TCP peer's address (no proxy headers are trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
 def current_principal(request: Request) -> Principal | None:
-    """The user of this request by Basic auth or session cookie (or local, with no password)."""
-    auth = app_state(request).auth
-    if not auth.required:
-        return Principal(user="local", via="local")
-    return auth.from_basic(request.headers.get("authorization")) or auth.from_session(
-        request.cookies.get(SESSION_COOKIE))
+    """The user of this request by Basic auth or session cookie (or local, with no password).
+
+    HTTP Basic goes through the login throttle (LoginThrottled → 429); the answer
+    is worked out once per request.
+    """
+    if getattr(request.state, "principal_known", False):
+        known: Principal | None = request.state.principal_found
+        return known
+    state = app_state(request)
+    principal: Principal | None
+    if not state.auth.required:
+        principal = Principal(user="local", via="local")
+    else:
+        principal = None
+        basic = parse_basic(request.headers.get("authorization"))
+        if basic is not None and state.access.attempt(address=client_address(request),
+                                                      user=basic[0], password=basic[1]):
+            principal = Principal(user=basic[0], via="basic")
+        if principal is None:
+            principal = state.access.session_principal(request.cookies.get(SESSION_COOKIE))
+    request.state.principal_known = True
+    request.state.principal_found = principal
+    return principal
 
 
 def require_user(request: Request) -> Principal:
@@ -104,7 +129,7 @@ def csrf_nonce(request: Request) -> str:
 
 
 async def verify_csrf(request: Request) -> None:
-    """Reject a POST whose form field or X-CSRF-Token header does not match the CSRF cookie."""
+    """Reject a POST whose form field or X-CSRF-Token header is not this requester's token."""
     token = request.headers.get(CSRF_HEADER)
     if token is None:
         content_type = request.headers.get("content-type", "")
@@ -112,7 +137,8 @@ async def verify_csrf(request: Request) -> None:
             form = await request.form()
             value = form.get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
-    if not app_state(request).auth.csrf_valid(request.cookies.get(CSRF_COOKIE), token):
+    principal = current_principal(request)
+    if not app_state(request).auth.csrf_valid(request.cookies.get(CSRF_COOKIE), token, principal):
         raise CsrfRejected()
 
 
@@ -128,7 +154,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         principal=principal,
         auth_required=state.auth.required,
         csrf_field=CSRF_FIELD,
-        csrf_token=state.auth.csrf_token(csrf_nonce(request)),
+        csrf_token=state.auth.csrf_token(csrf_nonce(request), principal),
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

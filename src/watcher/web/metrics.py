@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from watcher.store.admin import MetricsData
+from watcher.store.auth import LoginMetrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -44,4 +45,21 @@ def prometheus_text(data: MetricsData) -> str:
     family("watcher_source_consecutive_failures", "gauge",
            "Failed or suspect checks in a row, by source.",
            [(_labels(source=s), n) for s, n in sorted(data.consecutive_failures)])
+    return "\n".join(lines) + "\n"
+
+
+def login_text(data: LoginMetrics) -> str:
+    """The admin login's throttle: client addresses and user names locked or delayed now."""
+    lines: list[str] = []
+    for name, help_text, samples in (
+        ("watcher_login_locked", "Client addresses and user names locked out of the admin login now.",
+         data.locked),
+        ("watcher_login_delayed", "Client addresses and user names made to wait before the next try.",
+         data.delayed),
+        ("watcher_login_failures", "Failed admin logins still counted toward a delay or a lock.",
+         data.failures),
+    ):
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        lines.extend(f"{name}{_labels(scope=scope)} {count}" for scope, count in samples)
     return "\n".join(lines) + "\n"

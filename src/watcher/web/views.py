@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from watcher.bidi import strip_bidi
 from watcher.changes import ChangeKind
 from watcher.extract.yen import (
     format_billions,
@@ -30,6 +31,13 @@ JST = ZoneInfo("Asia/Tokyo")
 FILTER_FIELDS = ("agency", "source", "kind", "from", "to", "ack", "q")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+# Bounds that keep every request inside what the databases can take: ids are INTEGER
+# columns (32-bit on PostgreSQL), OFFSET is 64-bit, SQLite's LIKE pattern is at most
+# 50,000 bytes, PostgreSQL refuses NUL in text.
+MAX_PAGE = 1_000_000
+MAX_DB_ID = 2**31 - 1
+MAX_QUERY = 200
+_SOURCE_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _SHORT_SCALE = ((" trillion", "tn"), (" billion", "bn"), (" million", "m"))
 
 
@@ -52,35 +60,63 @@ def _day(value: str, field: str, errors: list[str]) -> date | None:
         return None
 
 
-def _positive(value: str | None, default: int, field: str, errors: list[str]) -> int:
+def _start_of(day: date, tz: ZoneInfo) -> datetime | None:
+    """Midnight of ``day`` in ``tz``, or None when it has no UTC equivalent (0001-01-01 in JST)."""
+    moment = datetime(day.year, day.month, day.day, tzinfo=tz)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    return moment
+
+
+def _positive(value: str | None, default: int, field: str, errors: list[str],
+              limit: int = MAX_PAGE) -> int:
     if not value:
         return default
-    if value.isdigit() and int(value) >= 1:
+    # ASCII digits only: "²" and "٣" are digits to str.isdigit but not to int().
+    if value.isascii() and value.isdigit() and len(value) <= 12 and 1 <= int(value) <= limit:
         return int(value)
-    errors.append(f"'{field}' must be a positive whole number")
+    errors.append(f"'{field}' must be a whole number from 1 to {limit:,}")
     return default
+
+
+def known_id(value: int) -> bool:
+    """Whether ``value`` can be a row id at all (positive, 32-bit); others are simply not found."""
+    return 1 <= value <= MAX_DB_ID
+
+
+def known_source_id(value: str) -> bool:
+    """Whether ``value`` is shaped like a source id (a slug); others are simply not found."""
+    return _SOURCE_ID.fullmatch(value) is not None
 
 
 def parse_list_query(params: Mapping[str, str], tz: ZoneInfo = JST) -> ListQuery:
     """Read agency, source, kind, from, to (dates in ``tz``, inclusive), ack, q, page and per_page."""
     errors: list[str] = []
-    form = {name: params.get(name, "").strip() for name in FILTER_FIELDS}
+    # Control characters never belong in a filter (and PostgreSQL refuses NUL in text).
+    form = {name: printable(params.get(name, "")).strip() for name in FILTER_FIELDS}
+    if len(form["q"]) > MAX_QUERY:
+        errors.append(f"'q' must be at most {MAX_QUERY} characters")
+        form["q"] = form["q"][:MAX_QUERY]
     kind = form["kind"] or None
     if kind is not None and kind not in {str(k) for k in ChangeKind}:
         errors.append(f"unknown change kind '{kind}'")
         kind = None
     since = until = None
+    # A bound the calendar cannot hold (from=0001-01-01, to=9999-12-31) is no bound.
     if form["from"] and (day := _day(form["from"], "from", errors)):
-        since = datetime(day.year, day.month, day.day, tzinfo=tz)
-    if form["to"] and (day := _day(form["to"], "to", errors)):
-        until = datetime(day.year, day.month, day.day, tzinfo=tz) + timedelta(days=1)
+        since = _start_of(day, tz)
+    if form["to"] and (day := _day(form["to"], "to", errors)) and day < date.max:
+        until = _start_of(day + timedelta(days=1), tz)
     ack: bool | None = {"": None, "all": None, "yes": True, "no": False}.get(form["ack"])
     if form["ack"] not in ("", "all", "yes", "no"):
         errors.append("'ack' must be yes, no or all")
     filters = ChangeFilter(agency=form["agency"] or None, source=form["source"] or None, kind=kind,
                            since=since, until=until, acknowledged=ack, text=form["q"] or None)
     page = _positive(params.get("page"), 1, "page", errors)
-    per_page = min(MAX_PER_PAGE, _positive(params.get("per_page"), DEFAULT_PER_PAGE, "per_page", errors))
+    per_page = min(MAX_PER_PAGE, _positive(params.get("per_page"), DEFAULT_PER_PAGE, "per_page",
+                                           errors))
     return ListQuery(filters=filters, page=page, per_page=per_page, form=form, errors=tuple(errors))
 
 
@@ -250,9 +286,10 @@ def source_health(source: SourceOverview) -> Health:
     return Health(state="ok", text="ok")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str) -> str:
-    """Text without control characters (they break XML and confuse terminals)."""
-    return _CONTROL.sub("", text)
+    """Text without control characters, lone surrogates or bidi controls (they break XML,
+    confuse terminals, or reorder what is shown)."""
+    return strip_bidi(_CONTROL.sub("", text))

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from watcher.bidi import strip_bidi_deep
 from watcher.store.admin import (
     collect_metrics,
     database_ok,
@@ -17,10 +18,11 @@ from watcher.store.admin import (
     list_change_page,
     list_source_overviews,
 )
+from watcher.store.auth import login_metrics
 from watcher.web.deps import SessionDep, StateDep, require_feed_reader
 from watcher.web.feed import atom_feed
-from watcher.web.metrics import CONTENT_TYPE, prometheus_text
-from watcher.web.views import parse_list_query, query_string
+from watcher.web.metrics import CONTENT_TYPE, login_text, prometheus_text
+from watcher.web.views import known_id, parse_list_query, query_string
 
 log = logging.getLogger(__name__)
 
@@ -41,29 +43,33 @@ def api_changes(request: Request, session: SessionDep) -> dict[str, Any]:
                             per_page=query.per_page)
     following = (f"/api/changes?{query_string(query.form, page=page.page + 1, per_page=page.per_page)}"
                  if page.has_next else None)
-    return {"changes": [c.to_json() for c in page.items], "total": page.total, "page": page.page,
-            "per_page": page.per_page, "next": following}
+    # Page text is data here, but a bidi control would still reorder it wherever it is shown.
+    return {"changes": [strip_bidi_deep(c.to_json()) for c in page.items], "total": page.total,
+            "page": page.page, "per_page": page.per_page, "next": following}
 
 
 @router.get("/api/changes/{change_id}")
 def api_change(change_id: int, session: SessionDep) -> dict[str, Any]:
     """One change, with its stored details (cells before and after, text diff)."""
-    change = get_change(session=session, change_id=change_id)
+    change = get_change(session=session, change_id=change_id) if known_id(change_id) else None
     if change is None:
         raise HTTPException(404, f"there is no change {change_id}")
-    return {**change.to_json(), "details": change.details}
+    return strip_bidi_deep({**change.to_json(), "details": change.details})  # type: ignore[no-any-return]
 
 
 @router.get("/api/sources")
 def api_sources(session: SessionDep) -> list[dict[str, Any]]:
     """Every source with its schedule, health and counts."""
-    return [s.to_json() for s in list_source_overviews(session=session)]
+    return [strip_bidi_deep(s.to_json()) for s in list_source_overviews(session=session)]
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(session: SessionDep) -> Response:
-    """Prometheus text format: checks, failures, changes, deliveries, last success per source."""
-    return Response(prometheus_text(collect_metrics(session=session)), media_type=CONTENT_TYPE)
+def metrics(session: SessionDep, state: StateDep) -> Response:
+    """Prometheus text format: checks, failures, changes, deliveries, last success per source,
+    and locked or delayed admin logins."""
+    logins = login_metrics(session=session, rule=state.access.rule, now=state.clock())
+    text = prometheus_text(collect_metrics(session=session)) + login_text(logins)
+    return Response(text, media_type=CONTENT_TYPE)
 
 
 @feed_router.get("/feed.atom")

@@ -15,7 +15,7 @@ from watcher.store.admin import (
     set_acknowledged,
 )
 from watcher.web.deps import CsrfDep, SessionDep, StateDep, render
-from watcher.web.views import cell_pairs, diff_pieces, local_path, parse_list_query
+from watcher.web.views import cell_pairs, diff_pieces, known_id, local_path, parse_list_query
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +35,7 @@ def change_list(request: Request, session: SessionDep, state: StateDep) -> Respo
 def change_detail(request: Request, change_id: int, session: SessionDep) -> Response:
     """The change in full: before → after, cells side by side, the text diff, its snapshots,
     and the changes grouped under it (a replaced list's rows)."""
-    change = get_change(session=session, change_id=change_id)
+    change = get_change(session=session, change_id=change_id) if known_id(change_id) else None
     if change is None:
         raise HTTPException(404, f"there is no change {change_id}")
     details = change.details
@@ -47,6 +47,8 @@ def change_detail(request: Request, change_id: int, session: SessionDep) -> Resp
 
 def _acknowledge(change_id: int, acknowledged: bool, session: SessionDep, state: StateDep,
                  next: str) -> Response:
+    if not known_id(change_id):
+        raise HTTPException(404, f"there is no change {change_id}")
     with session.begin():
         found = set_acknowledged(session=session, change_id=change_id, acknowledged=acknowledged,
                                  now=state.clock())

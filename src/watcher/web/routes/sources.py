@@ -12,7 +12,7 @@ from watcher.sources import load_config
 from watcher.store.admin import list_source_overviews, snapshot_body, snapshot_detail, source_detail
 from watcher.web.charts import step_chart
 from watcher.web.deps import AppState, CsrfDep, SessionDep, StateDep, render
-from watcher.web.views import source_health
+from watcher.web.views import known_id, known_source_id, source_health
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -31,7 +31,7 @@ def source_list(request: Request, session: SessionDep) -> Response:
 def source_page(request: Request, source_id: str, session: SessionDep, state: StateDep,
                 notice: str = "") -> Response:
     """Snapshot history, current records, and each entity's amount over time."""
-    detail = source_detail(session=session, source_id=source_id)
+    detail = source_detail(session=session, source_id=source_id) if known_source_id(source_id) else None
     if detail is None:
         raise HTTPException(404, f"there is no source '{source_id}'")
     end = detail.source.last_check_at or state.clock()
@@ -60,7 +60,7 @@ def check_now(source_id: str, state: StateDep, background: BackgroundTasks) -> R
         config = load_config(state.settings.config)
     except WatcherError as exc:
         raise HTTPException(503, f"cannot read the sources: {exc}") from None
-    if source_id not in {s.id for s in config.sources}:
+    if not known_source_id(source_id) or source_id not in {s.id for s in config.sources}:
         raise HTTPException(404, f"'{source_id}' is not in {state.settings.config}")
     background.add_task(_run_check, state, source_id)
     return RedirectResponse(f"/sources/{source_id}?notice=check-queued", status_code=303)
@@ -69,7 +69,7 @@ def check_now(source_id: str, state: StateDep, background: BackgroundTasks) -> R
 @router.get("/snapshots/{snapshot_id}")
 def snapshot_page(request: Request, snapshot_id: int, session: SessionDep) -> Response:
     """The extracted text, records and links of one snapshot."""
-    detail = snapshot_detail(session=session, snapshot_id=snapshot_id)
+    detail = snapshot_detail(session=session, snapshot_id=snapshot_id) if known_id(snapshot_id) else None
     if detail is None:
         raise HTTPException(404, f"there is no snapshot {snapshot_id}")
     return render(request, "snapshot.html", snap=detail)
@@ -78,7 +78,7 @@ def snapshot_page(request: Request, snapshot_id: int, session: SessionDep) -> Re
 @router.get("/snapshots/{snapshot_id}/raw")
 def snapshot_raw(snapshot_id: int, session: SessionDep) -> Response:
     """The body as fetched: a text/plain download, never rendered as HTML."""
-    body = snapshot_body(session=session, snapshot_id=snapshot_id)
+    body = snapshot_body(session=session, snapshot_id=snapshot_id) if known_id(snapshot_id) else None
     if body is None:
         raise HTTPException(404, f"snapshot {snapshot_id} stored no body")
     extension = "pdf" if body.extract == "pdf" else "txt"
