@@ -29,11 +29,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import hashlib
 import json
 import multiprocessing
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -50,6 +48,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 import httpx
+from bare import PROBES
+from process import bytecode_note, machine, report_process, run_process_mode
 
 from watcher.extract import Page, extract
 from watcher.runner import run_check_pass
@@ -142,36 +142,6 @@ class Server:
 
 
 # --- floors ----------------------------------------------------------------------------------
-
-
-async def httpx_floor(urls: list[str], connections: int) -> int:
-    """GET every page with a bare httpx.AsyncClient (default transport) and hash it."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits) as client:
-
-        async def one(url: str) -> int:
-            response = await client.get(url)
-            hashlib.sha256(response.content).hexdigest()
-            return len(response.content)
-
-        return sum(await asyncio.gather(*(one(u) for u in urls)))
-
-
-async def aiohttp_floor(urls: list[str], connections: int) -> int:
-    """GET every page with a bare aiohttp.ClientSession and hash it."""
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def one(url: str) -> int:
-            async with session.get(url) as response:
-                body = await response.read()
-            hashlib.sha256(body).hexdigest()
-            return len(body)
-
-        return sum(await asyncio.gather(*(one(u) for u in urls)))
-
-
-PROBES = {"httpx": httpx_floor, "aiohttp": aiohttp_floor}
 
 
 def probe_in_child(kind: str, urls: list[str], connections: int) -> tuple[int, float, float, float]:
@@ -333,19 +303,6 @@ def parse_probes(server: Server, batch: int = 50) -> tuple[Step, Step]:
 # --- report ----------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
-
-
 def mb(value: int | None) -> str:
     return "" if value is None else f"{value / 1e6:.2f}"
 
@@ -402,8 +359,60 @@ def verdicts(steps: dict[str, Step], stats: dict[str, Any]) -> list[tuple[bool, 
     return out
 
 
+def in_process(server: Server, args: argparse.Namespace, n: int, repeat: int) -> dict[str, Any]:
+    """Today's mode: the floors and the cycles in this process; prints the report."""
+    load_before = os.getloadavg()[0]
+    stats = server.stats
+    floors = Floors(server=server, connections=args.connections, repeat=repeat)
+    floors.probe()
+    steps: list[Step] = []
+    with tempfile.TemporaryDirectory(prefix="watcher-bench-") as tmp:
+        path = Path(tmp) / "bench.db"
+        db = Database(path=path, url=f"sqlite:///{path}")
+        overrides: dict[str, Any] = {
+            "database_url": db.url, "max_connections": args.connections,
+            # All pages are on one host: per-host politeness would serialise the bench.
+            "per_host": args.connections, "min_host_delay_s": 0.0,
+        }
+        if args.transport:
+            overrides["transport"] = args.transport
+        settings = Settings(**overrides)
+        engine = make_engine(db.url)
+        upgrade(engine)
+        config = bench_config(server.urls)
+        # Unchanged passes can be repeated (and their medians kept); the others cannot.
+        plan = (("baseline", 1, True, 1), ("unchanged (304)", 1, True, repeat),
+                ("unchanged, no validators (200)", 1, False, repeat), ("changed", 2, True, 1))
+        for name, version, validators, times in plan:
+            steps.append(cycle(name, server, version=version, validators=validators,
+                               config=config, settings=settings, db=db, engine=engine,
+                               repeat=times))
+            print(f"  {name}: {steps[-1].wall_s:.2f} s", file=sys.stderr)
+        engine.dispose()
+    steps.extend(parse_probes(server))
+    floors.probe()
+    steps[:0] = floors.steps()
+
+    by_name = {s.name: s for s in steps}
+    httpx_wall = by_name["floor: bare httpx"].wall_s
+    aiohttp_wall = by_name["floor: bare aiohttp"].wall_s
+    transport = settings.transport
+    load = f"load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after"
+    print(f"\nIn-process cycles — N = {n} pages, {stats['bytes_v1'] / 1e6:.1f} MB, "
+          f"{args.connections} connections, watcher transport: {transport}, medians of {repeat} "
+          f"(floors: {2 * repeat}), {load}\n")
+    print(table(steps, httpx_wall, aiohttp_wall))
+    print()
+    for ok, text in verdicts(by_name, stats):
+        print(f"- {'✅' if ok else '❌'} {text}")
+    return {"transport": transport, "load": load, "steps": [asdict(s) for s in steps]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark `watcher check` against bare-client floors.")
+    parser.add_argument("--mode", choices=("in-process", "process", "both"), default="in-process",
+                        help="in-process cycles (default), whole processes as cron starts them "
+                        "(bench/process.py), or both")
     parser.add_argument("--n", type=int, default=500, help="pages (default 500)")
     parser.add_argument("--quick", action="store_true", help="N = 50, one repetition")
     parser.add_argument("--seed", type=int, default=2025)
@@ -411,71 +420,46 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="repetitions of each floor (before and after the cycles) and of each "
                         "unchanged cycle; medians are kept")
+    parser.add_argument("--process-repeat", type=int, default=10,
+                        help="rounds of the whole-process steps (default 10; medians are kept)")
+    parser.add_argument("--urlwatch", type=Path, default=os.environ.get("URLWATCH") or None,
+                        help="urlwatch 2.29's executable, in a venv of its own "
+                        "(default $URLWATCH; without it the urlwatch steps are left out)")
+    parser.add_argument("--compare-src", type=Path,
+                        help="also run the watcher from this src/ directory (another checkout, "
+                        "same venv) in the same rounds: old → new")
     parser.add_argument("--transport", choices=("aiohttp", "httpx"), default=None,
                         help="the watcher's HTTP transport (default: the settings' default)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     n = 50 if args.quick else args.n
     repeat = 1 if args.quick else args.repeat
+    process_repeat = 2 if args.quick else args.process_repeat
 
-    load_before = os.getloadavg()[0]
+    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print(f"generating {n} pages and starting the page server…", file=sys.stderr)
     server = Server(n, args.seed)
+    results: dict[str, Any] = {"date": when, "machine": machine(), "n": n, "stats": server.stats}
     try:
-        stats = server.stats
-        print(f"{n} pages, {stats['bytes_v1'] / 1e6:.1f} MB; {stats['expected_changes']} edited in "
-              f"version 2", file=sys.stderr)
-        floors = Floors(server=server, connections=args.connections, repeat=repeat)
-        floors.probe()
-        steps: list[Step] = []
-        with tempfile.TemporaryDirectory(prefix="watcher-bench-") as tmp:
-            path = Path(tmp) / "bench.db"
-            db = Database(path=path, url=f"sqlite:///{path}")
-            overrides: dict[str, Any] = {
-                "database_url": db.url, "max_connections": args.connections,
-                # All pages are on one host: per-host politeness would serialise the bench.
-                "per_host": args.connections, "min_host_delay_s": 0.0,
-            }
-            if args.transport:
-                overrides["transport"] = args.transport
-            settings = Settings(**overrides)
-            engine = make_engine(db.url)
-            upgrade(engine)
-            config = bench_config(server.urls)
-            # Unchanged passes can be repeated (and their medians kept); the others cannot.
-            plan = (("baseline", 1, True, 1), ("unchanged (304)", 1, True, repeat),
-                    ("unchanged, no validators (200)", 1, False, repeat), ("changed", 2, True, 1))
-            for name, version, validators, times in plan:
-                steps.append(cycle(name, server, version=version, validators=validators,
-                                   config=config, settings=settings, db=db, engine=engine,
-                                   repeat=times))
-                print(f"  {name}: {steps[-1].wall_s:.2f} s", file=sys.stderr)
-            engine.dispose()
-        steps.extend(parse_probes(server))
-        floors.probe()
-        steps[:0] = floors.steps()
+        print(f"{n} pages, {server.stats['bytes_v1'] / 1e6:.1f} MB; "
+              f"{server.stats['expected_changes']} edited in version 2", file=sys.stderr)
+        print(f"\n{when} — {machine()}")
+        if args.mode in ("in-process", "both"):
+            results["in_process"] = in_process(server, args, n, repeat)
+        if args.mode in ("process", "both"):
+            note = bytecode_note()
+            load_before = os.getloadavg()[0]
+            with tempfile.TemporaryDirectory(prefix="watcher-bench-process-") as tmp:
+                steps = run_process_mode(server, work=Path(tmp), repeat=process_repeat,
+                                         connections=args.connections, transport=args.transport,
+                                         urlwatch=args.urlwatch, compare_src=args.compare_src)
+            load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+            results["process"] = report_process(steps, n=n, repeat=process_repeat, load=load,
+                                                note=note, compare_src=args.compare_src)
     finally:
         server.close()
-
-    by_name = {s.name: s for s in steps}
-    httpx_wall = by_name["floor: bare httpx"].wall_s
-    aiohttp_wall = by_name["floor: bare aiohttp"].wall_s
-    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    transport = getattr(settings, "transport", "httpx")
-    print(f"\n{when} — {machine()}")
-    load = f"load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after"
-    print(f"N = {n} pages, {stats['bytes_v1'] / 1e6:.1f} MB, {args.connections} connections, "
-          f"watcher transport: {transport}, medians of {repeat} (floors: {2 * repeat}), {load}\n")
-    print(table(steps, httpx_wall, aiohttp_wall))
-    print()
-    for ok, text in verdicts(by_name, stats):
-        print(f"- {'✅' if ok else '❌'} {text}")
     if args.json:
-        args.json.write_text(json.dumps({
-            "date": when, "machine": machine(), "n": n, "stats": stats, "transport": transport,
-            "load": load,
-            "steps": [asdict(s) for s in steps],
-        }, indent=2, ensure_ascii=False))
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
