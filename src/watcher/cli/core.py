@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -58,7 +59,7 @@ def check(
     engine = open_engine(settings)
     outcomes = asyncio.run(run_check_pass(config, settings=settings, engine=engine,
                                           source_ids=tuple(source or ()), show_progress=sys.stderr.isatty()))
-    report_check(outcomes, terminal=sys.stdout.isatty())
+    report_check(outcomes, terminal=_terminal())
     if not no_notify:
         from watcher.notify.commands import notify_after_check
 
@@ -90,6 +91,12 @@ def report_check(outcomes: Sequence[CheckOutcome], *, terminal: bool) -> None:
         out.print(Text.assemble((o.source_id, "yellow"), f": {o.status}: ", safe_text(o.error)),
                   highlight=False, soft_wrap=True)
     out.print(summary, highlight=False)
+
+
+def _terminal() -> bool:
+    """Whether rich may style stdout: a terminal, or a variable that makes rich treat it as one."""
+    return sys.stdout.isatty() or any(os.environ.get(v) for v in (
+        "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"))
 
 
 def _expand_tabs(text: str) -> str:
