@@ -2,8 +2,8 @@
 
     python bench/run.py --mode process [--urlwatch PATH] [--compare-src DIR]
 
-Every step is a fresh process whose wall time (start to exit), CPU (user + sys of that
-child, from wait4) and peak RSS are measured: interpreter start, imports, settings,
+Every step is a fresh process whose wall time (start to exit) and CPU (user + sys of that
+child, from wait4) are measured: interpreter start, imports, settings,
 sources.toml, the schema check, the pass and the exit. Against the same page server:
 
 - ``watcher --help``;
@@ -50,12 +50,12 @@ class PageServer(Protocol):
 
 @dataclass(slots=True)
 class Run:
-    """One process: wall and CPU seconds, peak RSS, and what it printed."""
+    """One process: wall and CPU seconds, and what it printed."""
 
     wall_s: float
     cpu_s: float
-    rss_mb: float
     stdout: str
+    stderr: str = ""
     served: dict[str, int] = field(default_factory=dict)
 
 
@@ -75,18 +75,14 @@ class ProcessStep:
     def cpu_s(self) -> float:
         return statistics.median(r.cpu_s for r in self.runs)
 
-    @property
-    def rss_mb(self) -> float:
-        return max(r.rss_mb for r in self.runs)
-
     def row(self) -> dict[str, Any]:
         return {"name": self.name, "group": self.group, "wall_s": self.wall_s, "cpu_s": self.cpu_s,
-                "rss_mb": self.rss_mb, "runs": [round(r.wall_s, 3) for r in self.runs],
+                "runs": [round(r.wall_s, 3) for r in self.runs],
                 "cpu_runs": [round(r.cpu_s, 3) for r in self.runs]}
 
 
 def run_process(cmd: list[str], *, env: dict[str, str], cwd: Path) -> Run:
-    """Start ``cmd``, wait for it with wait4 (its own CPU and RSS); a failure stops the bench."""
+    """Start ``cmd``, wait for it with wait4 (its own CPU); a failure stops the bench."""
     out, err = cwd / "stdout.txt", cwd / "stderr.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         start = time.perf_counter()
@@ -98,8 +94,9 @@ def run_process(cmd: list[str], *, env: dict[str, str], cwd: Path) -> Run:
     if proc.returncode != 0:
         tail = err.read_text(encoding="utf-8", errors="replace")[-2000:]
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
-    return Run(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024,
-               stdout=out.read_text(encoding="utf-8", errors="replace"))
+    return Run(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime,
+               stdout=out.read_text(encoding="utf-8", errors="replace"),
+               stderr=err.read_text(encoding="utf-8", errors="replace"))
 
 
 # --- the watcher, as cron runs it ----------------------------------------------------------
@@ -138,9 +135,11 @@ class Watcher:
             env["PYTHONPATH"] = str(self.src)
         return env
 
-    def run(self, *args: str, config: Path, db: Path) -> Run:
-        command = Path(sys.executable).with_name("watcher")
-        return run_process([str(command), *args], env=self.env(config, db), cwd=self.work)
+    def run(self, *args: str, config: Path, db: Path, python: tuple[str, ...] = ()) -> Run:
+        """`watcher ARGS` through the venv's console script (``python`` options before it)."""
+        script = str(Path(sys.executable).with_name("watcher"))
+        command = [sys.executable, *python, script] if python else [script]
+        return run_process([*command, *args], env=self.env(config, db), cwd=self.work)
 
 
 def checked(run: Run, *, sources: int, changes: int) -> Run:
@@ -214,8 +213,9 @@ def rounds(steps: dict[str, tuple[ProcessStep, Callable[[], Run]]], repeat: int,
 
 def run_process_mode(server: PageServer, *, work: Path, repeat: int, connections: int,
                      transport: str | None, urlwatch: Path | None,
-                     compare_src: Path | None) -> list[ProcessStep]:
-    """Every whole-process step (see the module docstring), in order."""
+                     compare_src: Path | None) -> tuple[list[ProcessStep], dict[str, str]]:
+    """Every whole-process step (see the module docstring), in order, and for each watcher
+    the ``-X importtime`` output of one more unchanged one-source check."""
     urls, n = server.urls, len(server.urls)
     expected = int(server.stats["expected_changes"])
     watchers = [Watcher("watcher", work / "new", None, connections, transport)]
@@ -247,6 +247,9 @@ def run_process_mode(server: PageServer, *, work: Path, repeat: int, connections
             lambda w=w, d=db1: checked(w.run("check", config=one, db=d), sources=1, changes=0))
     print("start-up (--help, one unchanged source):", file=sys.stderr)
     rounds(start, repeat, server)
+    importtime = {w.label: checked(w.run("check", config=one, db=w.work / "one.db",
+                                         python=("-X", "importtime")), sources=1, changes=0).stderr
+                  for w in watchers}
 
     # N sources: baselines, then unchanged rounds beside the bare scripts and urlwatch.
     for w in watchers:
@@ -299,7 +302,7 @@ def run_process_mode(server: PageServer, *, work: Path, repeat: int, connections
     print(f"N = {n}, changed:", file=sys.stderr)
     rounds(changed, repeat, server)
     server.mode(version=1, validators=True)
-    return out
+    return out, importtime
 
 
 def urlwatch_reported(run: Run, *, changed: int, new: int = 0) -> Run:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,16 @@ from process import ProcessStep
 
 
 def table(steps: list[ProcessStep]) -> str:
-    """Markdown: one row per step, medians with the spread of the runs."""
-    lines = ["| whole process | runs | wall s (median) | min – max | CPU s (median) | peak RSS MB |",
-             "|---|---:|---:|---:|---:|---:|"]
+    """Markdown: one row per step, medians with the spread of the runs.
+
+    (No peak RSS: a child started by fork/vfork reports the bench's own as its high-water mark.)
+    """
+    lines = ["| whole process | runs | wall s (median) | min – max | CPU s (median) |",
+             "|---|---:|---:|---:|---:|"]
     for s in steps:
         walls = [r.wall_s for r in s.runs]
         lines.append(f"| {s.name} | {len(s.runs)} | {s.wall_s:.3f} | {min(walls):.3f} – "
-                     f"{max(walls):.3f} | {s.cpu_s:.3f} | {s.rss_mb:.0f} |")
+                     f"{max(walls):.3f} | {s.cpu_s:.3f} |")
     return "\n".join(lines)
 
 
@@ -93,9 +97,10 @@ def bytecode_note() -> str:
             "`make bench-process`, which compiles first)")
 
 
-def report_process(steps: list[ProcessStep], *, n: int, repeat: int, load: str, note: str,
-                   compare_src: Path | None) -> dict[str, Any]:
-    """Print the whole-process table and targets; the rows for --json."""
+def report_process(steps: list[ProcessStep], importtime: dict[str, str], *, n: int, repeat: int,
+                   load: str, note: str, compare_src: Path | None) -> dict[str, Any]:
+    """Print the whole-process table, the targets and where the one-source check's imports
+    go; the rows for --json."""
     print(f"\nWhole processes — N = {n}, medians of {repeat} rounds, {load}; {note}\n")
     print(table(steps))
     print()
@@ -105,4 +110,27 @@ def report_process(steps: list[ProcessStep], *, n: int, repeat: int, load: str, 
             print(f"{label}:")
         for ok, text in verdicts(steps, label=label):
             print(f"- {'✅' if ok else '❌'} {text}")
-    return {"load": load, "bytecode": note, "steps": [s.row() for s in steps]}
+    for label, stderr in importtime.items():
+        print(f"\n`{label} check` of one unchanged source, under -X importtime: "
+              + import_breakdown(stderr))
+    return {"load": load, "bytecode": note, "steps": [s.row() for s in steps],
+            "importtime": {label: import_breakdown(e) for label, e in importtime.items()}}
+
+
+def import_breakdown(stderr: str, *, top: int = 15) -> str:
+    """``-X importtime`` output summed by top-level package: where a start spends its imports.
+
+    Self times (a module without its own imports) add up to the whole import time; under
+    -X importtime they run ~1.3× slower than without it, so read them as shares.
+    """
+    rows = re.findall(r"^import time:\s+(\d+) \|\s+\d+ \| +(\S+)$", stderr, re.MULTILINE)
+    by_package: dict[str, int] = {}
+    for self_us, module in rows:
+        package = module.split(".")[0]
+        by_package[package] = by_package.get(package, 0) + int(self_us)
+    total = sum(by_package.values()) or 1
+    lines = [f"imports: {len(rows)} modules, {total / 1000:.0f} ms under -X importtime", "",
+             "| package | ms | share |", "|---|---:|---:|"]
+    for package, us in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"| {package} | {us / 1000:.1f} | {us / total:.0%} |")
+    return "\n".join(lines)

@@ -347,12 +347,13 @@ def main() -> None:
             note = bytecode_note()
             load_before = os.getloadavg()[0]
             with tempfile.TemporaryDirectory(prefix="watcher-bench-process-") as tmp:
-                steps = run_process_mode(server, work=Path(tmp), repeat=process_repeat,
-                                         connections=args.connections, transport=args.transport,
-                                         urlwatch=args.urlwatch, compare_src=args.compare_src)
+                steps, importtime = run_process_mode(
+                    server, work=Path(tmp), repeat=process_repeat, connections=args.connections,
+                    transport=args.transport, urlwatch=args.urlwatch, compare_src=args.compare_src)
             load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
-            results["process"] = report_process(steps, n=n, repeat=process_repeat, load=load,
-                                                note=note, compare_src=args.compare_src)
+            results["process"] = report_process(steps, importtime, n=n, repeat=process_repeat,
+                                                load=load, note=note,
+                                                compare_src=args.compare_src)
     finally:
         server.close()
     if args.json:
