@@ -47,14 +47,15 @@ def loaded(names: list[str], roots: tuple[str, ...]) -> list[str]:
                    if name == root or name.startswith(root + ".")})
 
 
-def watcher_modules(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[list[str], str]:
+def watcher_modules(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
+                    exit_code: int = 0) -> tuple[list[str], str]:
     """sys.modules at the exit of `watcher ARGS` run as a process (the console script's main())."""
     out = tmp_path / "modules.json"
     result = subprocess.run(
         [sys.executable, "-c", _RUN_CLI, str(out), *args], cwd=tmp_path,
         env={**os.environ, "WATCHER_MIN_HOST_DELAY_S": "0", **(env or {})},
         capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == exit_code, result.stderr
     return json.loads(out.read_text(encoding="utf-8")), result.stdout
 
 
@@ -106,3 +107,17 @@ def test_an_unchanged_check_loads_only_the_check_path(
     # The second gets a 304: one query of the schema's version, no Alembic, no parsing.
     assert loaded(again, HEAVY + TERMINAL_ONLY + ("lxml", "charset_normalizer")) == []
     assert loaded(again, ("sqlalchemy", "httpx", "aiohttp")) == ["aiohttp", "httpx", "sqlalchemy"]
+
+
+def test_the_container_health_check_loads_no_http_stack(tmp_path: Path) -> None:
+    # Docker runs `watcher health` every five minutes: the store, and nothing to fetch with.
+    env = {"WATCHER_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    config = tmp_path / "sources.toml"
+    config.write_text('[[sources]]\nid = "ipa-ai-safety"\nname = "IPA — AIセーフティ"\n'
+                      'agency = "IPA"\nurl = "https://www.ipa.go.jp/"\nextract = "text"\n',
+                      encoding="utf-8")
+    watcher_modules(tmp_path, "db", "upgrade", env=env)
+    names, stdout = watcher_modules(tmp_path, "--config", str(config), "health", env=env,
+                                    exit_code=1)
+    assert stdout == "unhealthy: no check has completed yet\n"
+    assert loaded(names, (*HEAVY, "httpx", "aiohttp", "lxml")) == []

@@ -252,7 +252,7 @@ def health(
     """Exit 1 when no check has completed for longer than twice the shortest schedule (for container health checks)."""
     from sqlmodel import Session
 
-    from watcher.pipeline import utc_now
+    from watcher.store.models import utcnow as utc_now  # not the pipeline's: no HTTP stack
     from watcher.store.schedule import last_completed_check
 
     settings = read_settings()
