@@ -3,9 +3,11 @@
     python bench/run.py            N = 500 (the issue's targets are for this size)
     python bench/run.py --quick    N = 50, for a smoke run
     python bench/run.py --n 200 --transport httpx --json out.json
+    python bench/run.py --mode process --urlwatch PATH    whole processes (bench/process.py)
 
 A page server (bench/server.py, uvicorn) runs in its own process so that its CPU
-is not counted. Then, in order:
+is not counted. ``--mode process`` starts `watcher check` as a process per cycle, the way
+cron does (see bench/process.py); the default in-process mode runs, in order:
 
 1. floors: a bare httpx.AsyncClient GET of all N pages + sha256, and the same with
    a bare aiohttp client, each run --repeat times in a child process (so that their
