@@ -3,9 +3,11 @@
     python bench/run.py            N = 500 (the issue's targets are for this size)
     python bench/run.py --quick    N = 50, for a smoke run
     python bench/run.py --n 200 --transport httpx --json out.json
+    python bench/run.py --mode process --urlwatch PATH    whole processes (bench/process.py)
 
 A page server (bench/server.py, uvicorn) runs in its own process so that its CPU
-is not counted. Then, in order:
+is not counted. ``--mode process`` starts `watcher check` as a process per cycle, the way
+cron does (see bench/process.py); the default in-process mode runs, in order:
 
 1. floors: a bare httpx.AsyncClient GET of all N pages + sha256, and the same with
    a bare aiohttp client, each run --repeat times in a child process (so that their
@@ -28,20 +30,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import hashlib
 import json
 import multiprocessing
 import os
-import platform
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -50,6 +47,10 @@ from typing import Any, TypeVar
 
 import aiohttp
 import httpx
+from bare import PROBES
+from process import run_process_mode
+from process_report import bytecode_note, machine, report_process
+from steps import Step, forkserver_rss_mb, measured, peak_rss_mb, table, verdicts
 
 from watcher.extract import Page, extract
 from watcher.isolation import Extraction, ExtractionPool, InlineExtraction
@@ -60,63 +61,6 @@ from watcher.store import make_engine, upgrade
 
 HERE = Path(__file__).resolve().parent
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class Step:
-    """One measured step of the run."""
-
-    name: str
-    wall_s: float
-    cpu_s: float
-    rss_mb: float
-    pages: int
-    db_bytes: int | None = None
-    db_delta: int | None = None
-    blob_bytes: int | None = None
-    document_bytes: int | None = None
-    changes: int | None = None
-    statuses: dict[str, int] = field(default_factory=dict)
-    served: dict[str, int] = field(default_factory=dict)
-    runs: list[float] = field(default_factory=list)
-
-    @property
-    def cpu_ms_per_page(self) -> float:
-        return self.cpu_s * 1000 / self.pages if self.pages else 0.0
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def forkserver_rss_mb() -> float:
-    """Peak RSS of this process's multiprocessing forkserver (the extraction workers' parent)."""
-    for task in Path("/proc/self/task").glob("*/children"):
-        for pid in task.read_text().split():
-            try:
-                if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    continue
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) / 1024
-            except OSError:
-                continue
-    return 0.0
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def measured(fn: Callable[[], T]) -> tuple[T, float, float]:
-    """(result, wall seconds, CPU seconds) of one call, after a full garbage collection."""
-    gc.collect()
-    wall0, cpu0 = time.perf_counter(), cpu_seconds()
-    result = fn()
-    return result, time.perf_counter() - wall0, cpu_seconds() - cpu0
 
 
 # --- the page server -------------------------------------------------------------------------
@@ -158,36 +102,6 @@ class Server:
 
 
 # --- floors ----------------------------------------------------------------------------------
-
-
-async def httpx_floor(urls: list[str], connections: int) -> int:
-    """GET every page with a bare httpx.AsyncClient (default transport) and hash it."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits) as client:
-
-        async def one(url: str) -> int:
-            response = await client.get(url)
-            hashlib.sha256(response.content).hexdigest()
-            return len(response.content)
-
-        return sum(await asyncio.gather(*(one(u) for u in urls)))
-
-
-async def aiohttp_floor(urls: list[str], connections: int) -> int:
-    """GET every page with a bare aiohttp.ClientSession and hash it."""
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def one(url: str) -> int:
-            async with session.get(url) as response:
-                body = await response.read()
-            hashlib.sha256(body).hexdigest()
-            return len(body)
-
-        return sum(await asyncio.gather(*(one(u) for u in urls)))
-
-
-PROBES = {"httpx": httpx_floor, "aiohttp": aiohttp_floor}
 
 
 def probe_in_child(kind: str, urls: list[str], connections: int) -> tuple[int, float, float, float]:
@@ -347,83 +261,82 @@ def parse_probes(server: Server, batch: int = 50) -> tuple[Step, Step]:
             Step(name="parse: watcher `table` extractor", wall_s=ours[0], cpu_s=ours[1], rss_mb=rss, pages=n))
 
 
-# --- report ----------------------------------------------------------------------------------
+def in_process(server: Server, args: argparse.Namespace, n: int, repeat: int) -> dict[str, Any]:
+    """Today's mode: the floors and the cycles in this process; prints the report."""
+    load_before = os.getloadavg()[0]
+    stats = server.stats
+    floors = Floors(server=server, connections=args.connections, repeat=repeat)
+    floors.probe()
+    steps: list[Step] = []
+    with tempfile.TemporaryDirectory(prefix="watcher-bench-") as tmp:
+        path = Path(tmp) / "bench.db"
+        db = Database(path=path, url=f"sqlite:///{path}")
+        overrides: dict[str, Any] = {
+            "database_url": db.url, "max_connections": args.connections,
+            # All pages are on one host: per-host politeness would serialise the bench.
+            "per_host": args.connections, "min_host_delay_s": 0.0,
+        }
+        if args.transport:
+            overrides["transport"] = args.transport
+        settings = Settings(**overrides)
+        engine = make_engine(db.url)
+        upgrade(engine)
+        config = bench_config(server.urls)
+        pool = ExtractionPool(pool_limits(settings)) if args.extraction == "pool" else None
+        extraction: Extraction = pool or InlineExtraction()
+        startup = 0.0
+        if pool is not None:  # started once, as `watcher run` does; its cost reported apart
+            wall0 = time.perf_counter()
+            pool.warm()
+            for future in [pool.submit("text", Page(url="https://bench/", text="<p>起動</p>"))
+                           for _ in range(pool.limits.workers)]:
+                future.result()
+            startup = time.perf_counter() - wall0
+        # Unchanged passes can be repeated (and their medians kept); the others cannot.
+        plan = (("baseline", 1, True, 1), ("unchanged (304)", 1, True, repeat),
+                ("unchanged, no validators (200)", 1, False, repeat), ("changed", 2, True, 1))
+        for name, version, validators, times in plan:
+            steps.append(cycle(name, server, version=version, validators=validators,
+                               config=config, settings=settings, db=db, engine=engine,
+                               extraction=extraction, repeat=times))
+            print(f"  {name}: {steps[-1].wall_s:.2f} s", file=sys.stderr)
+        engine.dispose()
+        if pool is not None:
+            server_rss = forkserver_rss_mb()
+            pool.close()
+            pool_figures = (f"extraction pool: {pool.limits.workers} workers (started in "
+                            f"{startup:.2f} s before the cycles), "
+                            f"{pool.stats.workers_started} started, {pool.stats.documents} "
+                            f"documents, peak worker RSS {pool.stats.peak_worker_rss_mb:.0f} MB, "
+                            f"forkserver {server_rss:.0f} MB")
+        else:
+            pool_figures = "extraction inline (on the event loop)"
+    steps.extend(parse_probes(server))
+    floors.probe()
+    steps[:0] = floors.steps()
 
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
-
-
-def mb(value: int | None) -> str:
-    return "" if value is None else f"{value / 1e6:.2f}"
-
-
-def table(steps: list[Step], httpx_wall: float, aiohttp_wall: float) -> str:
-    lines = [
-        "| step | wall s | × httpx floor | × aiohttp floor | CPU s | CPU ms/page | peak RSS MB "
-        "| DB MB (Δ) | Δ bytes/source | changes | statuses |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for s in steps:
-        db = f"{mb(s.db_bytes)} ({mb(s.db_delta)})" if s.db_bytes is not None else ""
-        per_source = f"{s.db_delta / s.pages:,.0f}" if s.db_delta is not None and s.pages else ""
-        statuses = ", ".join(f"{v} {k}" for k, v in sorted(s.statuses.items()))
-        lines.append(
-            f"| {s.name} | {s.wall_s:.2f} | {s.wall_s / httpx_wall:.2f} | {s.wall_s / aiohttp_wall:.2f} "
-            f"| {s.cpu_s:.2f} | {s.cpu_ms_per_page:.2f} | {s.rss_mb:.0f} | {db} | {per_source} "
-            f"| {'' if s.changes is None else s.changes} | {statuses} |"
-        )
-    return "\n".join(lines)
-
-
-CYCLES = ("baseline", "unchanged (304)", "unchanged, no validators (200)", "changed")
-
-
-def verdicts(steps: dict[str, Step], stats: dict[str, Any]) -> list[tuple[bool, str]]:
-    floor = steps["floor: bare httpx"].wall_s
-    parse = steps["parse: lxml, every table"].wall_s
-    base = steps["baseline"]
-    raw = stats["bytes_v1"]
-    out: list[tuple[bool, str]] = []
-    for name, target in (("unchanged (304)", 0.3), ("unchanged, no validators (200)", 0.3),
-                         ("changed", 0.7)):
-        ratio = steps[name].wall_s / floor
-        out.append((ratio <= target,
-                    f"{name}: {ratio:.2f}× the bare-httpx floor (target ≤ {target}×)"))
-    limit = 1.5 * (floor + parse)
-    out.append((base.wall_s <= limit,
-                f"baseline: {base.wall_s:.2f} s vs 1.5 × (floor {floor:.2f} s + lxml parse "
-                f"{parse:.2f} s) = {limit:.2f} s ({base.wall_s / (floor + parse):.2f}×)"))
-    for name in ("unchanged (304)", "unchanged, no validators (200)"):
-        per = steps[name].cpu_ms_per_page
-        out.append((per < 1.0, f"{name}: {per:.2f} ms CPU per check (target < 1 ms)"))
-    peak = max(steps[name].rss_mb for name in CYCLES)
-    out.append((peak < 150, f"peak RSS of the watcher's main process over the cycles {peak:.0f} MB "
-                "(target < 150 MB)"))
-    stored = base.db_delta or 0
-    out.append((stored < raw / 4, f"stored after the baseline: {stored / 1e6:.2f} MB = "
-                f"{stored / raw:.1%} of {raw / 1e6:.1f} MB of pages (target < 25%)"))
-    for name in ("unchanged (304)", "unchanged, no validators (200)"):
-        per = (steps[name].db_delta or 0) / steps[name].pages
-        out.append((per < 300, f"{name}: {per:.0f} bytes stored per source (target < 300)"))
-    expected = stats["expected_changes"]
-    found = steps["changed"].changes
-    out.append((found == expected, f"changed: {found} changes detected, {expected} expected "
-                f"({stats['amount_changed']} amounts, {stats['row_added']} added rows)"))
-    return out
+    by_name = {s.name: s for s in steps}
+    httpx_wall = by_name["floor: bare httpx"].wall_s
+    aiohttp_wall = by_name["floor: bare aiohttp"].wall_s
+    transport = settings.transport
+    load = f"load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after"
+    print(f"\nIn-process cycles — N = {n} pages, {stats['bytes_v1'] / 1e6:.1f} MB, "
+          f"{args.connections} connections, watcher transport: {transport}, medians of {repeat} "
+          f"(floors: {2 * repeat}), {load}")
+    print(f"{pool_figures}\n")
+    print(table(steps, httpx_wall, aiohttp_wall))
+    print()
+    for ok, text in verdicts(by_name, stats):
+        print(f"- {'✅' if ok else '❌'} {text}")
+    return {"transport": transport, "load": load, "extraction": pool_figures,
+            "steps": [asdict(s) for s in steps]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark `watcher check` against bare-client floors.")
+    parser.add_argument("--mode", choices=("in-process", "process", "both"), default="in-process",
+                        help="in-process cycles (default), whole processes as cron starts them "
+                        "(bench/process.py), or both")
     parser.add_argument("--n", type=int, default=500, help="pages (default 500)")
     parser.add_argument("--quick", action="store_true", help="N = 50, one repetition")
     parser.add_argument("--seed", type=int, default=2025)
@@ -431,6 +344,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="repetitions of each floor (before and after the cycles) and of each "
                         "unchanged cycle; medians are kept")
+    parser.add_argument("--process-repeat", type=int, default=10,
+                        help="rounds of the whole-process steps (default 10; medians are kept)")
+    parser.add_argument("--urlwatch", type=Path, default=os.environ.get("URLWATCH") or None,
+                        help="urlwatch 2.29's executable, in a venv of its own "
+                        "(default $URLWATCH; without it the urlwatch steps are left out)")
+    parser.add_argument("--compare-src", type=Path,
+                        help="also run the watcher from this src/ directory (another checkout, "
+                        "same venv) in the same rounds: old → new")
     parser.add_argument("--transport", choices=("aiohttp", "httpx"), default=None,
                         help="the watcher's HTTP transport (default: the settings' default)")
     parser.add_argument("--extraction", choices=("pool", "inline"), default="pool",
@@ -440,86 +361,33 @@ def main() -> None:
     args = parser.parse_args()
     n = 50 if args.quick else args.n
     repeat = 1 if args.quick else args.repeat
+    process_repeat = 2 if args.quick else args.process_repeat
 
-    load_before = os.getloadavg()[0]
+    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print(f"generating {n} pages and starting the page server…", file=sys.stderr)
     server = Server(n, args.seed)
+    results: dict[str, Any] = {"date": when, "machine": machine(), "n": n, "stats": server.stats}
     try:
-        stats = server.stats
-        print(f"{n} pages, {stats['bytes_v1'] / 1e6:.1f} MB; {stats['expected_changes']} edited in "
-              f"version 2", file=sys.stderr)
-        floors = Floors(server=server, connections=args.connections, repeat=repeat)
-        floors.probe()
-        steps: list[Step] = []
-        with tempfile.TemporaryDirectory(prefix="watcher-bench-") as tmp:
-            path = Path(tmp) / "bench.db"
-            db = Database(path=path, url=f"sqlite:///{path}")
-            overrides: dict[str, Any] = {
-                "database_url": db.url, "max_connections": args.connections,
-                # All pages are on one host: per-host politeness would serialise the bench.
-                "per_host": args.connections, "min_host_delay_s": 0.0,
-            }
-            if args.transport:
-                overrides["transport"] = args.transport
-            settings = Settings(**overrides)
-            engine = make_engine(db.url)
-            upgrade(engine)
-            config = bench_config(server.urls)
-            pool = ExtractionPool(pool_limits(settings)) if args.extraction == "pool" else None
-            extraction: Extraction = pool or InlineExtraction()
-            startup = 0.0
-            if pool is not None:  # started once, as `watcher run` does; its cost reported apart
-                wall0 = time.perf_counter()
-                pool.warm()
-                for future in [pool.submit("text", Page(url="https://bench/", text="<p>起動</p>"))
-                               for _ in range(pool.limits.workers)]:
-                    future.result()
-                startup = time.perf_counter() - wall0
-            # Unchanged passes can be repeated (and their medians kept); the others cannot.
-            plan = (("baseline", 1, True, 1), ("unchanged (304)", 1, True, repeat),
-                    ("unchanged, no validators (200)", 1, False, repeat), ("changed", 2, True, 1))
-            for name, version, validators, times in plan:
-                steps.append(cycle(name, server, version=version, validators=validators,
-                                   config=config, settings=settings, db=db, engine=engine,
-                                   extraction=extraction, repeat=times))
-                print(f"  {name}: {steps[-1].wall_s:.2f} s", file=sys.stderr)
-            engine.dispose()
-            if pool is not None:
-                server_rss = forkserver_rss_mb()
-                pool.close()
-                pool_figures = (f"extraction pool: {pool.limits.workers} workers (started in "
-                                f"{startup:.2f} s before the cycles), "
-                                f"{pool.stats.workers_started} started, {pool.stats.documents} "
-                                f"documents, peak worker RSS {pool.stats.peak_worker_rss_mb:.0f} MB, "
-                                f"forkserver {server_rss:.0f} MB")
-            else:
-                pool_figures = "extraction inline (on the event loop)"
-        steps.extend(parse_probes(server))
-        floors.probe()
-        steps[:0] = floors.steps()
+        print(f"{n} pages, {server.stats['bytes_v1'] / 1e6:.1f} MB; "
+              f"{server.stats['expected_changes']} edited in version 2", file=sys.stderr)
+        print(f"\n{when} — {machine()}")
+        if args.mode in ("in-process", "both"):
+            results["in_process"] = in_process(server, args, n, repeat)
+        if args.mode in ("process", "both"):
+            note = bytecode_note()
+            load_before = os.getloadavg()[0]
+            with tempfile.TemporaryDirectory(prefix="watcher-bench-process-") as tmp:
+                steps, importtime = run_process_mode(
+                    server, work=Path(tmp), repeat=process_repeat, connections=args.connections,
+                    transport=args.transport, urlwatch=args.urlwatch, compare_src=args.compare_src)
+            load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+            results["process"] = report_process(steps, importtime, n=n, repeat=process_repeat,
+                                                load=load, note=note,
+                                                compare_src=args.compare_src)
     finally:
         server.close()
-
-    by_name = {s.name: s for s in steps}
-    httpx_wall = by_name["floor: bare httpx"].wall_s
-    aiohttp_wall = by_name["floor: bare aiohttp"].wall_s
-    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    transport = getattr(settings, "transport", "httpx")
-    print(f"\n{when} — {machine()}")
-    load = f"load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after"
-    print(f"N = {n} pages, {stats['bytes_v1'] / 1e6:.1f} MB, {args.connections} connections, "
-          f"watcher transport: {transport}, medians of {repeat} (floors: {2 * repeat}), {load}")
-    print(f"{pool_figures}\n")
-    print(table(steps, httpx_wall, aiohttp_wall))
-    print()
-    for ok, text in verdicts(by_name, stats):
-        print(f"- {'✅' if ok else '❌'} {text}")
     if args.json:
-        args.json.write_text(json.dumps({
-            "date": when, "machine": machine(), "n": n, "stats": stats, "transport": transport,
-            "load": load, "extraction": pool_figures,
-            "steps": [asdict(s) for s in steps],
-        }, indent=2, ensure_ascii=False))
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from watcher.settings import Settings
     from watcher.sources import Config
 
-__all__ = ["GlobalOptions", "load_sources", "open_engine", "options", "parse_since", "read_settings",
-           "safe_text", "timezone"]
+__all__ = ["GlobalOptions", "load_sources", "open_engine", "options", "parse_since", "plain_text",
+           "read_settings", "safe_text", "timezone"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -82,11 +82,16 @@ def timezone(settings: Settings) -> ZoneInfo:
 
 def open_engine(settings: Settings) -> Engine:
     """The database engine, its schema checked (SQLite is upgraded by the check itself)."""
-    from watcher.store import ensure_schema, make_engine
+    from watcher.store.db import ensure_schema, make_engine
 
     engine = make_engine(settings.database_url)
     ensure_schema(engine, auto_upgrade=False)
     return engine
+
+
+def plain_text(value: str | None) -> str:
+    """Text from a page or a remote server without its control characters (for a terminal)."""
+    return _CONTROL.sub("", value or "")
 
 
 def safe_text(value: str | None) -> Text:
@@ -94,7 +99,7 @@ def safe_text(value: str | None) -> Text:
     (a "[/b]" in a cell would crash the command) and without control characters."""
     from rich.text import Text
 
-    return Text(_CONTROL.sub("", value or ""))
+    return Text(plain_text(value))
 
 
 def parse_since(value: str | None) -> datetime | None:

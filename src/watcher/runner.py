@@ -8,7 +8,6 @@ import os
 from collections.abc import Iterator, Sequence
 
 import httpx
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -97,6 +96,8 @@ async def run_check_pass(
         if not show_progress:
             return await run_pass(config, engine=engine, fetcher=fetcher, options=options,
                                   source_ids=source_ids)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # a terminal
+
         total = len(source_ids) or sum(1 for s in config.sources if s.enabled)
         with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.description}"), transient=True) as progress:

@@ -52,6 +52,7 @@ _register_commands()
 
 def main() -> None:
     """Entry point: every WatcherError is one line on stderr (exit 2 for configuration)."""
+    _without_httpx_cli()
     try:
         app()
     except ConfigError as exc:
@@ -67,3 +68,14 @@ def main() -> None:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+def _without_httpx_cli() -> None:
+    """Keep httpx from importing its own command-line client in this process.
+
+    httpx's __init__ imports httpx._main (click, rich's consoles, progress bars and syntax
+    highlighting, pygments: ~50 ms, on every `watcher check`) only to offer httpx.main(),
+    which the watcher never calls. A None entry in sys.modules makes that one import fail,
+    and httpx falls back to the stub it has for installations without its CLI extras.
+    """
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import os
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,16 +15,23 @@ from watcher.app_context import (
     load_sources,
     open_engine,
     parse_since,
+    plain_text,
     read_settings,
     safe_text,
 )
 
-# Heavy imports (the store, rich's tables, the pipeline) wait until a command runs.
+# Heavy imports (the store, rich, the pipeline, asyncio) wait until a command runs:
+# `watcher --help` and a cron `watcher check` pay only for what they use.
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.engine import Engine
 
+    from watcher.pipeline import CheckOutcome
     from watcher.settings import Settings
     from watcher.sources import Config
+
+_PROBLEMS = ("failed", "error", "suspect")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,8 +48,7 @@ def check(
     no_notify: Annotated[bool, typer.Option("--no-notify", help="Queue alerts but do not send them now (`watcher notify` does).")] = False,
 ) -> None:
     """Run one pass now: fetch, store, compare with the last good snapshot, record changes."""
-    from rich.console import Console
-    from rich.text import Text
+    import asyncio
 
     from watcher.runner import run_check_pass
 
@@ -53,20 +59,65 @@ def check(
     engine = open_engine(settings)
     outcomes = asyncio.run(run_check_pass(config, settings=settings, engine=engine,
                                           source_ids=tuple(source or ()), show_progress=sys.stderr.isatty()))
-    failed = [o for o in outcomes if o.status in ("failed", "error")]
-    suspect = [o for o in outcomes if o.status == "suspect"]
-    changes = sum(o.changes for o in outcomes)
-    out = Console()
-    for o in outcomes:
-        if o.status in ("failed", "error", "suspect"):
-            out.print(Text.assemble((o.source_id, "yellow"), f": {o.status}: ", safe_text(o.error)),
-                      highlight=False, soft_wrap=True)
-    out.print(f"checked {len(outcomes)} source(s): {changes} change(s), {len(failed)} failed, "
-              f"{len(suspect)} suspect", highlight=False)
+    report_check(outcomes, terminal=_terminal())
     if not no_notify:
         from watcher.notify.commands import notify_after_check
 
         notify_after_check(settings, engine, config)
+
+
+def report_check(outcomes: Sequence[CheckOutcome], *, terminal: bool) -> None:
+    """One line per source that failed or is suspect, then the summary, on stdout.
+
+    On a terminal rich colours the source ids; for cron, pipes and files the same text is
+    written plainly, without importing rich (tests/test_cli_output.py holds them equal).
+    """
+    failed = sum(1 for o in outcomes if o.status in ("failed", "error"))
+    suspect = sum(1 for o in outcomes if o.status == "suspect")
+    changes = sum(o.changes for o in outcomes)
+    summary = (f"checked {len(outcomes)} source(s): {changes} change(s), {failed} failed, "
+               f"{suspect} suspect")
+    problems = [o for o in outcomes if o.status in _PROBLEMS]
+    if not terminal:
+        for o in problems:
+            sys.stdout.write(_expand_tabs(f"{o.source_id}: {o.status}: {plain_text(o.error)}") + "\n")
+        sys.stdout.write(summary + "\n")
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    out = Console()
+    for o in problems:
+        out.print(Text.assemble((o.source_id, "yellow"), f": {o.status}: ", safe_text(o.error)),
+                  highlight=False, soft_wrap=True)
+    out.print(summary, highlight=False)
+
+
+def _terminal() -> bool:
+    """Whether rich may style stdout: a terminal, or a variable that makes rich treat it as one."""
+    return sys.stdout.isatty() or any(os.environ.get(v) for v in (
+        "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"))
+
+
+def _expand_tabs(text: str) -> str:
+    """Tabs to stops every 8 terminal cells (a full-width character takes two), as rich does."""
+    if "\t" not in text:
+        return text
+    import unicodedata
+
+    out: list[str] = []
+    column = 0
+    for char in text:
+        if char == "\t":
+            out.append(" " * (8 - column % 8))
+            column += 8 - column % 8
+            continue
+        out.append(char)
+        if char == "\n":
+            column = 0
+        elif not unicodedata.combining(char):
+            column += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return "".join(out)
 
 
 def changes(
@@ -159,6 +210,8 @@ def run(
     dispatch_every: Annotated[float, typer.Option("--dispatch-every", help="Seconds between outbox dispatches.")] = 30.0,
 ) -> None:
     """Run the scheduled worker: check sources when due, dispatch alerts, send the daily digest."""
+    import asyncio
+
     from rich.console import Console
 
     from watcher.scheduler import Worker, WorkerOptions
@@ -209,7 +262,7 @@ def health(
     """Exit 1 when no check has completed for longer than twice the shortest schedule (for container health checks)."""
     from sqlmodel import Session
 
-    from watcher.pipeline import utc_now
+    from watcher.store.models import utcnow as utc_now  # not the pipeline's: no HTTP stack
     from watcher.store.schedule import last_completed_check
 
     settings = read_settings()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
-
 # Older METI pages are Shift_JIS in name but use Microsoft's extension (cp932):
 # ①, ㈱, NEC and IBM kanji are common in them and plain shift_jis rejects those.
 # The JIS X 0213 variants (which charset-normalizer may guess) exist in no
@@ -187,6 +185,8 @@ def _detect(body: bytes, *, fallback: str) -> tuple[str, str]:
     text = _strict(body, "utf-8")
     if text is not None:
         return text, "utf-8"
+    from charset_normalizer import from_bytes  # ~10 ms to import: only for pages that need a guess
+
     best = from_bytes(body).best()
     codec = codec_for(best.encoding) if best is not None else None
     if codec is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -95,6 +94,8 @@ def import_wayback(
     limit: Annotated[int, typer.Option("--limit", help="At most this many captures.")] = 500,
 ) -> None:
     """Import a page's history from the Wayback Machine (CDX API), politely, one capture at a time."""
+    import asyncio
+
     import httpx
     from rich.console import Console
     from sqlmodel import Session

@@ -6,17 +6,21 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from watcher.notify.base import Channel, Outgoing, SendError
-from watcher.notify.digest import build_email, load_content, recipients
-from watcher.notify.email import EmailSender, EmlWriter, SmtpSender, parse_smtp_url
 from watcher.notify.render import JST, Links, render_changes, render_health
-from watcher.notify.slack import SlackSender, Sleep, slack_sender
 from watcher.settings import Settings
 from watcher.store.outbox import Claim, get_digest, load_changes, load_health_alert
+
+# slack-sdk, Jinja2 (the digest) and smtplib load when a channel is configured or used:
+# `watcher check` builds the channels on every run, most often to find nothing queued.
+if TYPE_CHECKING:
+    from watcher.notify.email import EmailSender
+    from watcher.notify.slack import SlackSender, Sleep
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,8 @@ class EmailChannel:
         self.tz = tz
 
     def prepare(self, session: Session, claim: Claim, now: datetime) -> Outgoing:
+        from watcher.notify.digest import build_email, load_content
+
         if claim.digest_id is None:
             raise SendError("an email delivery without a digest", permanent=True)
         digest = get_digest(session=session, digest_id=claim.digest_id)
@@ -82,6 +88,8 @@ class EmailChannel:
 
 def email_sender(settings: Settings) -> EmailSender:
     """SMTP when WATCHER_SMTP_URL is set, else .eml files in WATCHER_DIGEST_DIR."""
+    from watcher.notify.email import EmlWriter, SmtpSender, parse_smtp_url
+
     if settings.smtp_url is not None:
         return SmtpSender(parse_smtp_url(settings.smtp_url.get_secret_value()))
     return EmlWriter(settings.digest_dir)
@@ -92,7 +100,11 @@ def build_channels(settings: Settings, *, tz: ZoneInfo = JST,
     """The configured channels; says once, at start-up, when Slack is off."""
     links = Links(public_url=settings.public_url)
     channels: dict[str, Channel] = {}
-    slack = slack_sender(settings, sleep=sleep)
+    slack: SlackSender | None = None
+    if settings.slack_webhook_url is not None or settings.slack_bot_token is not None:
+        from watcher.notify.slack import slack_sender  # neither set: Slack is off for sure
+
+        slack = slack_sender(settings, sleep=sleep)
     if slack is None:
         half = settings.slack_bot_token is not None or settings.slack_channel is not None
         log.info("Slack is off: %s", "WATCHER_SLACK_BOT_TOKEN needs WATCHER_SLACK_CHANNEL too"
@@ -100,7 +112,11 @@ def build_channels(settings: Settings, *, tz: ZoneInfo = JST,
                  "WATCHER_SLACK_CHANNEL, to send alerts")
     else:
         channels["slack"] = SlackChannel(slack, links=links, tz=tz)
-    to = recipients(settings.digest_to)
+    to: list[str] = []
+    if settings.digest_to:  # recipients() of an empty setting is [] too
+        from watcher.notify.digest import recipients
+
+        to = recipients(settings.digest_to)
     if settings.smtp_url is not None and not to:
         log.info("the digest email is off: WATCHER_SMTP_URL is set but WATCHER_DIGEST_TO is not")
     else:

@@ -42,12 +42,12 @@ def _context() -> tuple[Settings, Engine, ZoneInfo]:
 
 def notify_after_check(settings: Settings, engine: Engine, config: Config) -> None:
     """What `watcher check` runs after its pass (unless --no-notify)."""
-    from rich.console import Console
-
     from watcher.notify.jobs import notify_once
 
     report = notify_once(engine, settings, tz=config.timezone)
     if report.messages_sent or report.failed or report.dead:
+        from rich.console import Console
+
         Console().print(f"notifications: {report.summary()}", highlight=False)
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
-import smtplib
 import ssl
 import tempfile
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from watcher.errors import ConfigError
 from watcher.notify.base import SendError
+
+if TYPE_CHECKING:  # smtplib loads when a message is sent (not when `watcher check` starts)
+    from email.message import EmailMessage
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ class SmtpSender:
         self.ssl_context = ssl_context
 
     def send(self, message: EmailMessage, *, name: str) -> None:
+        import smtplib
+
         cfg = self.config
         try:
             client: smtplib.SMTP

@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 
 from watcher.notify.base import Channel
 from watcher.notify.channels import build_channels
-from watcher.notify.digest import parse_digest_time, queue_due_digest
 from watcher.notify.outbox import DispatchReport, RetryPolicy, dispatch, utc_now
 from watcher.notify.render import JST
 from watcher.settings import Settings
@@ -31,6 +30,8 @@ def notify_once(
     """Queue the day's digest if it is due (when WATCHER_DIGEST_TO is set), then dispatch once."""
     moment = now or utc_now()
     if settings.digest_to:
+        from watcher.notify.digest import parse_digest_time, queue_due_digest  # Jinja2: when due
+
         queue_due_digest(engine, at=parse_digest_time(settings.digest_time), tz=tz, now=moment,
                          send_empty=settings.digest_empty)
     if channels is None:
@@ -52,6 +53,8 @@ def scheduler_jobs(
 
     The channels are built once here, so "Slack is off" is said once, at start-up.
     """
+    from watcher.notify.digest import parse_digest_time, queue_due_digest
+
     channels = build_channels(settings, tz=tz, sleep=time.sleep)
     at = parse_digest_time(settings.digest_time)
     policy = retry_policy(settings)

@@ -7,7 +7,6 @@ import logging
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from watcher.errors import ConfigError
 
@@ -41,6 +40,7 @@ def serve(
 ) -> None:
     """Serve the admin page, the JSON API, the Atom feed and /metrics."""
     import uvicorn
+    from rich.console import Console
 
     from watcher.settings import get_settings
     from watcher.store import ensure_schema, make_engine
